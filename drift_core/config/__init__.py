@@ -1,0 +1,22 @@
+"""Typed configs, one per stage (DESIGN §4.3)."""
+
+from drift_core.config.base import StageConfig
+from drift_core.config.eval import EvalConfig
+from drift_core.config.pipeline import PipelineConfig, load_config
+from drift_core.config.prompts import PromptsConfig
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.rollout import RolloutConfig
+from drift_core.config.train import TrainConfig
+from drift_core.config.weights import WeightsConfig
+
+__all__ = [
+    "EvalConfig",
+    "PipelineConfig",
+    "PromptsConfig",
+    "ProtocolConfig",
+    "RolloutConfig",
+    "StageConfig",
+    "TrainConfig",
+    "WeightsConfig",
+    "load_config",
+]

@@ -1,0 +1,67 @@
+"""Config plumbing: strict pydantic models, YAML loading, dotted CLI overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from drift_core.errors import DriftError
+
+
+class StageConfig(BaseModel):
+    """Base of every stage config: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """Turn pydantic's error into one line per field, prefixed with where the value came from."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown config key '{loc}'")
+        else:
+            lines.append(f"{source}: field '{loc}': {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise DriftError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise DriftError(f"{p}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DriftError(f"{p}: top level must be a mapping of config sections")
+    return data
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """'rollout.n=8' -> (['rollout', 'n'], 8); the value is parsed as YAML (numbers, bools, lists)."""
+    if "=" not in item:
+        raise DriftError(f"override '{item}' must look like section.key=value")
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise DriftError(f"override '{item}' has an empty key")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def set_dotted(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = data
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise DriftError(f"override '{'.'.join(parts)}': '{p}' is not a section")
+        node = nxt
+    node[parts[-1]] = value

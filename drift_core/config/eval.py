@@ -1,0 +1,17 @@
+"""Evaluation stage: the episode protocol with greedy decoding, one trajectory per problem."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from drift_core.config.base import StageConfig
+
+
+class EvalConfig(StageConfig):
+    """Multi-turn evaluation settings."""
+
+    temperature: float = Field(0.0, ge=0.0, description="0 = greedy (the reference's evaluation).")
+    max_new_tokens: int = Field(512, ge=1, description="Maximum tokens per assistant turn.")
+    limit: int | None = Field(None, ge=1, description="Evaluate at most this many problems.")
+    seed: int = Field(0, description="Seed (used when temperature > 0).")
+    confidence: float = Field(0.95, gt=0.0, lt=1.0, description="Confidence level of reported intervals.")

@@ -1,0 +1,50 @@
+"""The whole pipeline's config: one section per stage, loaded from YAML plus dotted overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from drift_core.config.base import StageConfig, format_validation_error, parse_override, read_yaml, set_dotted
+from drift_core.config.eval import EvalConfig
+from drift_core.config.prompts import PromptsConfig
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.rollout import RolloutConfig
+from drift_core.config.train import TrainConfig
+from drift_core.config.weights import WeightsConfig
+from drift_core.errors import DriftError
+
+
+class PipelineConfig(StageConfig):
+    """Everything `drift run` needs; each section is the config of one stage."""
+
+    workspace: str = Field(".drift", description="Workspace directory: warehouse, shards, models.")
+    protocol: ProtocolConfig = Field(default_factory=ProtocolConfig, description="Episode protocol.")
+    prompts: PromptsConfig = Field(default_factory=PromptsConfig, description="Training prompts for rollouts.")
+    eval_prompts: PromptsConfig = Field(
+        default_factory=lambda: PromptsConfig(split="test"), description="Held-out evaluation prompts."
+    )
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig, description="Rollout stage.")
+    weights: WeightsConfig = Field(default_factory=WeightsConfig, description="Weights stage.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="Weighted SFT stage.")
+    eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation stage.")
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
+    """Load YAML (or defaults when path is None), apply 'section.key=value' overrides, validate.
+
+    Unknown keys are errors that name the key and where it came from.
+    """
+    data: dict[str, Any] = read_yaml(path) if path else {}
+    for item in overrides or []:
+        parts, value = parse_override(item)
+        set_dotted(data, parts, value)
+    source = str(path) if path else "config"
+    if overrides:
+        source += " (+ overrides)"
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as err:
+        raise DriftError(format_validation_error(err, source)) from None

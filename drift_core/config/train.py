@@ -1,0 +1,39 @@
+"""Training stage: weighted SFT of the policy on the weighted rollouts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from drift_core.config.base import StageConfig
+
+
+class TrainConfig(StageConfig):
+    """Weighted SFT settings (defaults follow the reference's run_weight_sft.sh where it sets them)."""
+
+    learning_rate: float = Field(5e-6, gt=0.0, description="Peak learning rate.")
+    num_train_epochs: float = Field(1.0, gt=0.0, description="Passes over the weighted training set.")
+    per_device_train_batch_size: int = Field(2, ge=1, description="Samples per device per step.")
+    gradient_accumulation_steps: int = Field(16, ge=1, description="Micro-batches per optimizer step.")
+    lr_scheduler_type: str = Field("constant_with_warmup", description="transformers scheduler name.")
+    warmup_ratio: float = Field(0.1, ge=0.0, le=1.0, description="Share of steps spent warming up.")
+    weight_decay: float = Field(0.1, ge=0.0, description="AdamW weight decay.")
+    max_grad_norm: float = Field(1.0, gt=0.0, description="Gradient clipping norm.")
+    max_prompt_length: int = Field(8192, ge=1, description="Prompt tokens kept (left-truncated beyond).")
+    max_completion_length: int = Field(512, ge=1, description="Target tokens kept.")
+    normalize: Literal["mean", "weight_sum"] = Field(
+        "mean", description="mean: batch mean of w*NLL (reference); weight_sum: divide by the sum of weights."
+    )
+    target: Literal["last", "all"] = Field(
+        "last", description="last: the last assistant message; all: every assistant turn, each weighted."
+    )
+    packing: bool = Field(False, description="Pack several samples per row without cross-attention.")
+    lora: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights.")
+    lora_r: int = Field(16, ge=1, description="LoRA rank.")
+    lora_alpha: int = Field(32, ge=1, description="LoRA alpha.")
+    gradient_checkpointing: bool = Field(False, description="Trade compute for activation memory.")
+    bf16: bool | Literal["auto"] = Field("auto", description="bf16 training: auto = on when CUDA supports it.")
+    seed: int = Field(42, description="Training seed.")
+    logging_steps: int = Field(1, ge=1, description="Log every this many steps.")
+    save_steps: int = Field(200, ge=1, description="Checkpoint every this many steps.")

@@ -1,0 +1,87 @@
+"""The batched multi-turn loop shared by rollout and evaluation.
+
+Turn 1 renders each prompt once and asks the engine for n samples; every later turn sends all
+still-active trajectories of the batch in ONE generate call with n=1 (DESIGN §1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tqdm.auto import tqdm
+
+from drift_core.chat import render
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.engines.base import Engine, Sampling
+from drift_core.episode import Episode, prefill_text
+
+
+@dataclass(frozen=True)
+class Problem:
+    prompt_id: str
+    question: str
+    gold: str
+
+
+class TokenRate:
+    """Progress bar over trajectories finished, with generated tokens per second in its postfix."""
+
+    def __init__(self, total: int, desc: str, enabled: bool = True):
+        self.bar = tqdm(total=total, desc=desc, unit="traj", disable=not enabled, dynamic_ncols=True)
+        self.tokens = 0
+        self.t0 = time.perf_counter()
+
+    def add(self, finished: int, tokens: int) -> None:
+        self.tokens += tokens
+        rate = self.tokens / max(time.perf_counter() - self.t0, 1e-9)
+        self.bar.set_postfix(tok=self.tokens, tok_s=f"{rate:,.0f}", refresh=False)
+        self.bar.update(finished)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_episodes(
+    engine: Engine,
+    tokenizer,
+    problems: Sequence[Problem],
+    protocol: ProtocolConfig,
+    *,
+    n: int,
+    temperature: float,
+    top_p: float,
+    max_new_tokens: int,
+    seed: int,
+    progress: TokenRate | None = None,
+) -> list[Episode]:
+    """Run n episodes per problem to completion; returns them ordered by (problem, sample_idx)."""
+    prefill = prefill_text(protocol)
+    episodes = [
+        Episode(prompt_id=p.prompt_id, sample_idx=s, question=p.question, gold=p.gold, protocol=protocol)
+        for p in problems
+        for s in range(n)
+    ]
+    # Turn 1: one rendered prompt per problem, n samples each (prefix shared across samples).
+    first = [render(tokenizer, episodes[i * n].messages, prefill) for i in range(len(problems))]
+    outs = engine.generate(first, Sampling(n, temperature, top_p, max_new_tokens, seed))
+    _apply([e for e in episodes], [c for group in outs for c in group], progress)
+    for t in range(2, protocol.max_turns + 1):
+        active = [e for e in episodes if not e.done]
+        if not active:
+            break
+        texts = [render(tokenizer, e.messages, prefill) for e in active]
+        outs = engine.generate(texts, Sampling(1, temperature, top_p, max_new_tokens, seed + 1000 * t))
+        _apply(active, [group[0] for group in outs], progress)
+    return episodes
+
+
+def _apply(episodes: list[Episode], completions, progress: TokenRate | None) -> None:
+    finished = tokens = 0
+    for ep, comp in zip(episodes, completions, strict=True):
+        ep.step(comp.text, comp.num_tokens)
+        tokens += comp.num_tokens
+        finished += ep.done
+    if progress is not None:
+        progress.add(finished, tokens)

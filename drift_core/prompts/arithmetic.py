@@ -1,0 +1,73 @@
+"""The project's arithmetic problem generator: exact answers, difficulty levels, stable ids."""
+
+from __future__ import annotations
+
+import random
+
+# level -> (operator, digits of a, digits of b); 1-digit operands may be 0..9.
+LEVELS: dict[int, tuple[str, int, int]] = {
+    1: ("+", 1, 1),
+    2: ("*", 1, 1),
+    3: ("+", 2, 1),
+    4: ("+", 2, 2),
+    5: ("-", 2, 2),
+    6: ("+", 3, 2),
+    7: ("*", 2, 1),
+    8: ("*", 2, 2),
+}
+
+
+def _operand(rng: random.Random, digits: int) -> int:
+    return rng.randint(0, 9) if digits == 1 else rng.randint(10 ** (digits - 1), 10**digits - 1)
+
+
+def make_problem(level: int, a: int, b: int) -> dict:
+    op = LEVELS[level][0]
+    value = {"+": a + b, "-": a - b, "*": a * b}[op]
+    return {
+        "prompt_id": f"arith-{a}{op}{b}",
+        "question": f"What is {a} {op} {b}?",
+        "gold": str(value),
+        "difficulty": level,
+        "a": a,
+        "b": b,
+        "op": op,
+    }
+
+
+def generate(count: int, levels: list[int], seed: int, exclude: set[str] | None = None) -> list[dict]:
+    """`count` distinct problems drawn uniformly over `levels`; ids in `exclude` are skipped."""
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad or not levels:
+        raise ValueError(f"unknown arithmetic levels {bad or levels}; known: {sorted(LEVELS)}")
+    rng = random.Random(seed)
+    seen = set(exclude or ())
+    out: list[dict] = []
+    capacity = sum(_capacity(lv) for lv in set(levels))
+    if count > capacity - len(seen & _all_ids(levels)):
+        raise ValueError(f"cannot draw {count} distinct problems from levels {levels}")
+    while len(out) < count:
+        level = rng.choice(levels)
+        _, da, db = LEVELS[level]
+        p = make_problem(level, _operand(rng, da), _operand(rng, db))
+        if p["prompt_id"] not in seen:
+            seen.add(p["prompt_id"])
+            out.append(p)
+    return out
+
+
+def _capacity(level: int) -> int:
+    _, da, db = LEVELS[level]
+    return (10 if da == 1 else 9 * 10 ** (da - 1)) * (10 if db == 1 else 9 * 10 ** (db - 1))
+
+
+def _all_ids(levels: list[int]) -> set[str]:
+    # Only small levels are enumerated; large ones are never near capacity.
+    ids: set[str] = set()
+    for lv in set(levels):
+        if _capacity(lv) <= 1000:
+            op, da, db = LEVELS[lv]
+            ra = range(10) if da == 1 else range(10 ** (da - 1), 10**da)
+            rb = range(10) if db == 1 else range(10 ** (db - 1), 10**db)
+            ids |= {f"arith-{a}{op}{b}" for a in ra for b in rb}
+    return ids

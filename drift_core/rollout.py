@@ -1,0 +1,194 @@
+"""Rollout stage: sample multi-turn trajectories from the frozen reference, shard by shard.
+
+A run is named by `run_id`; its prompts are cut into shards of `prompts_per_shard`. Each finished
+shard is two Parquet files (turns, then trajectories). Rerunning the same run skips finished
+shards, so a killed rollout resumes without losing or duplicating rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.rollout import RolloutConfig
+from drift_core.engines import make_engine
+from drift_core.engines.base import Engine
+from drift_core.episode import Episode
+from drift_core.errors import DriftError
+from drift_core.multiturn import Problem, TokenRate, run_episodes
+from drift_core.store import Workspace
+
+
+@dataclass
+class RolloutResult:
+    run_id: str
+    trajectories: int
+    tokens: int
+    shards_written: int
+    shards_skipped: int
+    seconds: float = 0.0
+
+
+def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, cfg: RolloutConfig) -> str:
+    """A content name: same model, prompts and settings -> same run (so a rerun resumes it)."""
+    settings = cfg.model_dump(exclude={"run_id", "batch_size", "device", "engine", "gpu_memory_utilization"})
+    blob = json.dumps([model, prompt_ids, protocol.model_dump(), settings], sort_keys=True)
+    return "r-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def rollout(
+    workspace: Workspace,
+    prompts: list[dict],
+    protocol: ProtocolConfig,
+    cfg: RolloutConfig,
+    model: str,
+    *,
+    engine: Engine | None = None,
+    progress: bool = True,
+) -> RolloutResult:
+    """Generate every missing shard of the run; returns counts over the whole run."""
+    import time
+
+    t0 = time.perf_counter()
+    if not prompts:
+        raise DriftError("no prompts to roll out (the prompt source is empty)")
+    ids = [p["prompt_id"] for p in prompts]
+    run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
+    _check_manifest(workspace, run_id, model, ids, protocol, cfg)
+
+    con = workspace.connect()
+    try:
+        workspace.upsert_prompts(con, prompts)
+    finally:
+        con.close()
+
+    shards = [prompts[i : i + cfg.prompts_per_shard] for i in range(0, len(prompts), cfg.prompts_per_shard)]
+    todo = [k for k in range(len(shards)) if not workspace.shard_done(run_id, k)]
+    written = tokens = 0
+    if todo:
+        own_engine = engine is None
+        if engine is None:
+            engine = make_engine(
+                cfg.engine, model, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
+                tensor_parallel_size=cfg.tensor_parallel_size,
+                gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len,
+                seed=cfg.seed,
+            )
+        from drift_core.chat import load_tokenizer
+
+        tokenizer = load_tokenizer(model)
+        bar = TokenRate(sum(len(shards[k]) for k in todo) * cfg.n, f"rollout {run_id}", enabled=progress)
+        try:
+            for k in todo:
+                eps = run_episodes(
+                    engine, tokenizer,
+                    [Problem(p["prompt_id"], p["question"], p["gold"]) for p in shards[k]],
+                    protocol, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
+                    max_new_tokens=cfg.max_new_tokens, seed=cfg.seed * 100_003 + k, progress=bar,
+                )
+                tokens += sum(t.completion_tokens for e in eps for t in e.turns)
+                # turns first: the trajectories shard is the completion marker (Workspace.shard_done).
+                workspace.write_shard("turns", run_id, k, turns_table(run_id, eps))
+                workspace.write_shard("trajectories", run_id, k, trajectories_table(run_id, model, eps))
+                written += 1
+        finally:
+            bar.close()
+            if own_engine:
+                engine.close()
+    return RolloutResult(
+        run_id=run_id,
+        trajectories=len(prompts) * cfg.n,
+        tokens=tokens,
+        shards_written=written,
+        shards_skipped=len(shards) - len(todo),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) -> None:
+    """Refuse to resume a run_id that was started with other prompts or settings."""
+    manifest = {
+        "run_id": run_id,
+        "model": model,
+        "prompt_ids_sha": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
+        "num_prompts": len(ids),
+        "protocol": protocol.model_dump(),
+        "rollout": cfg.model_dump(exclude={"batch_size", "device", "engine", "gpu_memory_utilization"}),
+    }
+    path = ws.run_dir(run_id) / "_run.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != manifest:
+            diff = sorted(k for k in manifest if old.get(k) != manifest[k])
+            raise DriftError(f"run_id '{run_id}' exists with different {', '.join(diff)}; pick another run_id")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2))
+
+
+def turns_table(run_id: str, episodes: list[Episode]) -> pa.Table:
+    rows = [
+        {
+            "run_id": run_id,
+            "prompt_id": e.prompt_id,
+            "sample_idx": e.sample_idx,
+            "turn": t.turn,
+            "response": t.response,
+            "answer": t.answer,
+            "answer_norm": t.answer_norm,
+            "correct": t.correct,
+            "reward": t.reward,
+            "format_ok": t.format_ok,
+            "format_penalty": t.format_penalty,
+            "completion_tokens": t.completion_tokens,
+        }
+        for e in episodes
+        for t in e.turns
+    ]
+    return pa.Table.from_pylist(rows)
+
+
+def reward_details(e: Episode) -> dict:
+    """The reference's per-turn detail object, keyed 't1'..'tk'."""
+    return {
+        f"t{t.turn}": {
+            "env_reward": t.reward,
+            "format_penalty": t.format_penalty,
+            "actions": [t.answer] if t.answer is not None else [],
+            "parsed_actions": [t.answer] if t.answer is not None else [],
+            "info": {"success": t.correct, "action_is_valid": t.format_ok} if t.format_ok else {},
+        }
+        for t in e.turns
+    }
+
+
+def trajectories_table(run_id: str, policy: str, episodes: list[Episode]) -> pa.Table:
+    rows = []
+    for e in episodes:
+        k = e.protocol.max_turns
+        rewards = [0.0] * k
+        for t in e.turns:
+            rewards[t.turn - 1] = t.reward
+        rows.append(
+            {
+                "run_id": run_id,
+                "prompt_id": e.prompt_id,
+                "sample_idx": e.sample_idx,
+                "policy": policy,
+                "gold": e.gold,
+                "messages": e.messages,
+                "num_turns": e.num_turns,
+                "max_turns": k,
+                "t_star": e.t_star,
+                "format_penalty": e.format_penalty,
+                "answer_norms": e.answer_norms,
+                "turn_rewards": rewards,
+                "reward_details": json.dumps(reward_details(e)),
+                "extra": None,
+            }
+        )
+    return pa.Table.from_pylist(rows)

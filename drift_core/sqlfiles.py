@@ -1,0 +1,28 @@
+"""The one loader for SQL files in sql/: run a file by name with bound parameters."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Text of sql/<name>.sql ('tables/turns' -> sql/tables/turns.sql)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path.read_text()
+
+
+def run_sql(con, name: str, params: dict[str, Any] | None = None):
+    """Execute sql/<name>.sql on `con` with named parameters ($gamma, $beta, ...), never string-formatted."""
+    return con.execute(load_sql(name), params or {})
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal. Only for file paths in view DDL, which DuckDB cannot take as parameters."""
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,1 @@
+"""Small real artifacts for tests and benchmarks (models built offline in seconds)."""

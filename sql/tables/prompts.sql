@@ -1,0 +1,9 @@
+-- prompts: one row per prompt (DESIGN §5). A real table inside warehouse.duckdb (small).
+create table if not exists prompts (
+    prompt_id  varchar not null primary key,  -- stable id, unique across sources
+    split      varchar not null,              -- train / test / ...
+    question   varchar not null,              -- the problem text shown to the model
+    gold       varchar not null,              -- the reference answer, checked with math-verify
+    source     varchar not null,              -- where it came from: file path, dataset name, generator
+    difficulty integer                        -- generator level, NULL when unknown
+);
