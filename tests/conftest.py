@@ -1,0 +1,41 @@
+"""Shared fixtures: real models and workspaces built offline, once per session where costly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keep library caches and telemetry inside the test session, never in $HOME or the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def random_model_dir(tmp_path_factory) -> Path:
+    """A random Llama-class chat model with a real tokenizer and chat template (~1 s to build)."""
+    from drift_core.testing.random_model import build_random_model
+
+    return build_random_model(tmp_path_factory.mktemp("random_model") / "model", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_world_dir(tmp_path_factory) -> Path:
+    """The tiny world at its `test` size (a trained, imperfect reference; built once per session)."""
+    from drift_core.tiny_world import build
+
+    return build(tmp_path_factory.mktemp("tiny_world") / "tw", seed=0, size="test")
+
+
+@pytest.fixture()
+def workspace(tmp_path):
+    from drift_core.store import Workspace
+
+    return Workspace(tmp_path / "ws")
