@@ -11,6 +11,7 @@ from drift_core.config.base import StageConfig, format_validation_error, parse_o
 from drift_core.config.eval import EvalConfig
 from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.registry import RegistryConfig
 from drift_core.config.rollout import RolloutConfig
 from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
@@ -30,6 +31,7 @@ class PipelineConfig(StageConfig):
     weights: WeightsConfig = Field(default_factory=WeightsConfig, description="Weights stage.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Weighted SFT stage.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation stage.")
+    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Registry and promotion gate.")
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
