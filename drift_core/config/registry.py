@@ -13,7 +13,7 @@ class RegistryConfig(StageConfig):
     """Model registry name and the promotion gate (alias `champion` moves only when the gate passes)."""
 
     model_name: str = Field("drift-policy", description="Registered model name in the MLflow registry.")
-    register: bool = Field(True, description="Register the trained model and run the promotion gate.")
+    enabled: bool = Field(True, description="Register the trained model and run the promotion gate.")
     metric: str = Field(
         "multi@5",
         pattern=r"^multi@[1-9][0-9]*$",
