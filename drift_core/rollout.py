@@ -73,9 +73,14 @@ def rollout(
         own_engine = engine is None
         if engine is None:
             engine = make_engine(
-                cfg.engine, model, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
+                cfg.engine,
+                model,
+                device=cfg.device,
+                dtype=cfg.dtype,
+                batch_size=cfg.batch_size,
                 tensor_parallel_size=cfg.tensor_parallel_size,
-                gpu_memory_utilization=cfg.gpu_memory_utilization, max_model_len=cfg.max_model_len,
+                gpu_memory_utilization=cfg.gpu_memory_utilization,
+                max_model_len=cfg.max_model_len,
                 seed=cfg.seed,
             )
         from drift_core.chat import load_tokenizer
@@ -85,10 +90,16 @@ def rollout(
         try:
             for k in todo:
                 eps = run_episodes(
-                    engine, tokenizer,
+                    engine,
+                    tokenizer,
                     [Problem(p["prompt_id"], p["question"], p["gold"]) for p in shards[k]],
-                    protocol, n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
-                    max_new_tokens=cfg.max_new_tokens, seed=cfg.seed * 100_003 + k, progress=bar,
+                    protocol,
+                    n=cfg.n,
+                    temperature=cfg.temperature,
+                    top_p=cfg.top_p,
+                    max_new_tokens=cfg.max_new_tokens,
+                    seed=cfg.seed * 100_003 + k,
+                    progress=bar,
                 )
                 tokens += sum(t.completion_tokens for e in eps for t in e.turns)
                 # turns first: the trajectories shard is the completion marker (Workspace.shard_done).

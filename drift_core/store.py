@@ -104,9 +104,7 @@ class Workspace:
             ).fetchall()
             if clash:
                 ids = ", ".join(r[0] for r in clash)
-                raise DriftError(
-                    f"prompt_id already in the prompts table with a different question or gold: {ids}"
-                )
+                raise DriftError(f"prompt_id already in the prompts table with a different question or gold: {ids}")
             con.execute("insert or replace into prompts by name select * from incoming_prompts")
         finally:
             con.unregister("incoming_prompts")

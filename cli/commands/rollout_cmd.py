@@ -27,7 +27,12 @@ def prompts_cmd(
 ) -> None:
     """Load prompts from the configured source into the workspace's prompts table."""
     cfg = resolve_config(
-        config, set_, workspace, prompts__source=source, prompts__path=path, prompts__split=split,
+        config,
+        set_,
+        workspace,
+        prompts__source=source,
+        prompts__path=path,
+        prompts__split=split,
         prompts__limit=limit,
     )
     ws = Workspace(cfg.workspace)
@@ -55,8 +60,15 @@ def rollout_cmd(
 ) -> None:
     """Sample multi-turn trajectories from the reference model into trajectories/turns."""
     cfg = resolve_config(
-        config, set_, workspace, rollout__model=model, rollout__engine=engine, rollout__n=n,
-        protocol__max_turns=max_turns, prompts__limit=limit, rollout__run_id=run_id,
+        config,
+        set_,
+        workspace,
+        rollout__model=model,
+        rollout__engine=engine,
+        rollout__n=n,
+        protocol__max_turns=max_turns,
+        prompts__limit=limit,
+        rollout__run_id=run_id,
     )
     res = run_rollout_stage(cfg, progress=not quiet)
     print_rollout(res)
@@ -75,7 +87,10 @@ def print_rollout(res) -> None:
     for col in ("trajectories", "generated tokens", "shards written", "shards reused", "seconds"):
         t.add_column(col, justify="right")
     t.add_row(
-        str(res.trajectories), str(res.tokens), str(res.shards_written), str(res.shards_skipped),
+        str(res.trajectories),
+        str(res.tokens),
+        str(res.shards_written),
+        str(res.shards_skipped),
         f"{res.seconds:.1f}",
     )
     Console().print(t)

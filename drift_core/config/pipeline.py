@@ -17,6 +17,9 @@ from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
 
+# The embedded default: the tiny world on a CPU (used when no --config is given).
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+
 
 class PipelineConfig(StageConfig):
     """Everything `drift run` needs; each section is the config of one stage."""
@@ -35,10 +38,11 @@ class PipelineConfig(StageConfig):
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
-    """Load YAML (or defaults when path is None), apply 'section.key=value' overrides, validate.
+    """Load YAML (the embedded tiny default when path is None), apply 'section.key=value' overrides, validate.
 
     Unknown keys are errors that name the key and where it came from.
     """
+    path = path or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     data: dict[str, Any] = read_yaml(path) if path else {}
     for item in overrides or []:
         parts, value = parse_override(item)

@@ -10,9 +10,7 @@ from drift_core.config.base import StageConfig
 class ProtocolConfig(StageConfig):
     """How a multi-turn correction episode is worded, parsed and scored (shared by rollout and eval)."""
 
-    system_message: str = Field(
-        "You're a helpful assistant. ", description="System message that opens every episode."
-    )
+    system_message: str = Field("You're a helpful assistant. ", description="System message that opens every episode.")
     instruction: str = Field(
         "You are solving Math problems. Only give the final answer between <answer> and </answer>.",
         description="Task instruction placed before the problem in the first user message.",

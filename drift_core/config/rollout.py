@@ -23,9 +23,7 @@ class RolloutConfig(StageConfig):
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     max_new_tokens: int = Field(512, ge=1, description="Maximum tokens generated per assistant turn.")
     seed: int = Field(42, description="Base seed; each shard derives its own so resumed runs are reproducible.")
-    batch_size: int = Field(
-        256, ge=1, description="Sequences per generate call (hf); vLLM schedules its own batches."
-    )
+    batch_size: int = Field(256, ge=1, description="Sequences per generate call (hf); vLLM schedules its own batches.")
     prompts_per_shard: int = Field(
         64, ge=1, description="Prompts per Parquet shard; a killed run resumes at shard granularity."
     )

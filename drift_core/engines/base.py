@@ -33,5 +33,5 @@ class Engine(ABC):
     def generate(self, prompts: list[str], sampling: Sampling) -> list[list[Completion]]:
         """For each prompt, `sampling.n` completions, in prompt order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, engines without resources keep it
         """Free the model (GPU memory, worker processes)."""

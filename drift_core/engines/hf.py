@@ -29,9 +29,9 @@ class HFEngine(Engine):
         self.model_path = model_path
         self.device = resolve_device(device)
         self.tokenizer = load_tokenizer(model_path, padding_side="left")
-        self.model = AutoModelForCausalLM.from_pretrained(
-            model_path, dtype=resolve_dtype(dtype, self.device)
-        ).to(self.device)
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=resolve_dtype(dtype, self.device)).to(
+            self.device
+        )
         self.model.eval()
         self.batch_size = batch_size
         # Stop on the chat template's end-of-turn token as well as the model's eos.

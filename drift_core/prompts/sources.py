@@ -130,6 +130,10 @@ def _from_records(records: Iterable[tuple[str, dict]], cfg: PromptsConfig, sourc
             continue
         diff = rec.get("difficulty", rec.get("level"))
         yield _row(
-            pid, cfg.split, str(question).strip(), str(gold).strip(), source,
+            pid,
+            cfg.split,
+            str(question).strip(),
+            str(gold).strip(),
+            source,
             int(diff) if isinstance(diff, int | float) else None,
         )

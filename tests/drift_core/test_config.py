@@ -1,0 +1,76 @@
+import pytest
+from pydantic import BaseModel
+
+from drift_core import config as C
+from drift_core.config import PipelineConfig, load_config
+from drift_core.errors import DriftError
+
+
+def _models():
+    return [
+        C.ProtocolConfig,
+        C.PromptsConfig,
+        C.RolloutConfig,
+        C.WeightsConfig,
+        C.TrainConfig,
+        C.EvalConfig,
+        PipelineConfig,
+    ]
+
+
+@pytest.mark.parametrize("model", _models(), ids=lambda m: m.__name__)
+def test_every_field_has_a_help_text(model: type[BaseModel]):
+    missing = [name for name, f in model.model_fields.items() if not (f.description or "").strip()]
+    assert not missing, f"{model.__name__} fields without description: {missing}"
+
+
+def test_reference_defaults():
+    p, r, w = C.ProtocolConfig(), C.RolloutConfig(), C.WeightsConfig()
+    assert (p.max_turns, p.format_penalty, p.feedback_incorrect) == (5, -0.1, "Incorrect. Please think again.")
+    assert (r.n, r.temperature, r.top_p) == (16, 1.0, 1.0)
+    assert (w.gamma, w.beta, w.scheme) == (0.9, 0.1, "drift")
+
+
+def test_default_is_the_embedded_tiny_config():
+    cfg = load_config()
+    assert cfg.prompts.source == "tiny-world"
+    assert cfg.rollout.model is None  # -> the workspace's tiny world
+
+
+def test_yaml_then_overrides(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("rollout:\n  n: 4\nprotocol:\n  max_turns: 3\n")
+    cfg = load_config(f, ["rollout.n=2", "weights.beta=auto"])
+    assert (cfg.rollout.n, cfg.protocol.max_turns, cfg.weights.beta) == (2, 3, "auto")
+
+
+def test_unknown_key_is_named(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("rollout:\n  n_samples: 4\n")
+    with pytest.raises(DriftError, match=r"unknown config key 'rollout.n_samples'"):
+        load_config(f)
+    with pytest.raises(DriftError, match=r"unknown config key 'bogus'"):
+        load_config(None, ["bogus=1"])
+
+
+@pytest.mark.parametrize("item,field", [("protocol.max_turns=0", "protocol.max_turns"), ("rollout.n=0", "rollout.n")])
+def test_out_of_range_values_name_the_field(item, field):
+    with pytest.raises(DriftError, match=field.replace(".", r"\.")):
+        load_config(None, [item])
+
+
+def test_missing_and_bad_yaml(tmp_path):
+    with pytest.raises(DriftError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rollout: [1,\n")
+    with pytest.raises(DriftError, match="not valid YAML"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize("name", ["tiny.yaml", "qwen2.5-3b.yaml"])
+def test_shipped_configs_validate(name):
+    from drift_core.config.pipeline import DEFAULT_CONFIG
+
+    cfg = load_config(DEFAULT_CONFIG.parent / name)
+    assert cfg.protocol.max_turns == 5

@@ -1,0 +1,69 @@
+import duckdb
+import pyarrow as pa
+import pytest
+
+from drift_core.errors import DriftError
+
+
+def test_fresh_workspace_has_empty_typed_views(workspace):
+    con = workspace.connect()
+    try:
+        assert con.execute("select count(*) from trajectories").fetchone() == (0,)
+        assert con.execute("select count(*) from turns").fetchone() == (0,)
+        cols = dict(con.execute("select column_name, column_type from (describe trajectories)").fetchall())
+        assert cols["messages"] == 'STRUCT("role" VARCHAR, "content" VARCHAR)[]'
+        assert cols["t_star"] == "INTEGER" and cols["answer_norms"] == "VARCHAR[]"
+    finally:
+        con.close()
+
+
+def test_shard_written_atomically_and_cast_to_ddl_types(workspace):
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "run_id": "r",
+                "prompt_id": "p",
+                "sample_idx": 0,
+                "turn": 1,
+                "response": "<answer>1</answer>",
+                "answer": "1",
+                "answer_norm": "1",
+                "correct": True,
+                "reward": 1,
+                "format_ok": True,
+                "format_penalty": 0,
+                "completion_tokens": 3,
+            }
+        ]
+    )
+    path = workspace.write_shard("turns", "r", 0, rows)
+    assert path.exists() and not list(path.parent.glob(".*.tmp"))
+    con = workspace.connect()
+    assert con.execute("select reward, typeof(reward) from turns").fetchone() == (1.0, "DOUBLE")
+    con.close()
+
+
+def test_bad_shard_leaves_no_file(workspace):
+    bad = pa.table({"run_id": ["r"], "prompt_id": [None]})  # violates NOT NULL
+    with pytest.raises(duckdb.Error):
+        workspace.write_shard("turns", "r", 1, bad)
+    assert not workspace.shard_path("turns", "r", 1).exists()
+    assert not list(workspace.shard_path("turns", "r", 1).parent.glob(".*"))
+
+
+def test_upsert_prompts_refuses_a_changed_prompt(workspace):
+    row = {"prompt_id": "a", "split": "train", "question": "1+1?", "gold": "2", "source": "t", "difficulty": None}
+    con = workspace.connect()
+    assert workspace.upsert_prompts(con, [row]) == 1
+    workspace.upsert_prompts(con, [row])  # same content: idempotent
+    with pytest.raises(DriftError, match="prompt_id already in the prompts table.*: a"):
+        workspace.upsert_prompts(con, [{**row, "gold": "3"}])
+    assert con.execute("select gold from prompts").fetchall() == [("2",)]
+    con.close()
+
+
+def test_read_only_requires_a_warehouse(tmp_path):
+    from drift_core.store import Workspace
+
+    with pytest.raises(DriftError, match="no warehouse"):
+        Workspace(tmp_path / "none").connect(read_only=True)
