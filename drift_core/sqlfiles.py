@@ -19,8 +19,20 @@ def load_sql(name: str) -> str:
 
 
 def run_sql(con, name: str, params: dict[str, Any] | None = None):
-    """Execute sql/<name>.sql on `con` with named parameters ($gamma, $beta, ...), never string-formatted."""
-    return con.execute(load_sql(name), params or {})
+    """Execute sql/<name>.sql on `con` with named parameters ($gamma, $beta, ...), never string-formatted.
+
+    A file of several statements (e.g. `delete ...; insert ...`) runs them in order, each bound to the
+    parameters it names (DuckDB binds parameters only for single statements); returns the last result.
+    """
+    params = params or {}
+    text = load_sql(name)
+    statements = con.extract_statements(text)
+    if len(statements) <= 1:
+        return con.execute(text, params)
+    result = None
+    for st in statements:
+        result = con.execute(st, {k: params[k] for k in st.named_parameters if k in params})
+    return result
 
 
 def quote_literal(text: str) -> str:
