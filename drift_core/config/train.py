@@ -29,11 +29,26 @@ class TrainConfig(StageConfig):
         "last", description="last: the last assistant message; all: every assistant turn, each weighted."
     )
     packing: bool = Field(False, description="Pack several samples per row without cross-attention.")
+    packing_max_tokens: int = Field(
+        4096, ge=16, description="Tokens per packed row (packing); a longer sample gets a row of its own."
+    )
     lora: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights.")
     lora_r: int = Field(16, ge=1, description="LoRA rank.")
     lora_alpha: int = Field(32, ge=1, description="LoRA alpha.")
+    lora_dropout: float = Field(0.05, ge=0.0, lt=1.0, description="Dropout on the LoRA path.")
+    lora_target_modules: list[str] = Field(
+        ["q_proj", "k_proj", "v_proj", "o_proj"], description="Module names that get LoRA adapters."
+    )
     gradient_checkpointing: bool = Field(False, description="Trade compute for activation memory.")
     bf16: bool | Literal["auto"] = Field("auto", description="bf16 training: auto = on when CUDA supports it.")
     seed: int = Field(42, description="Training seed.")
     logging_steps: int = Field(1, ge=1, description="Log every this many steps.")
     save_steps: int = Field(200, ge=1, description="Checkpoint every this many steps.")
+    save_total_limit: int = Field(2, ge=1, description="Checkpoints kept on disk (older ones are deleted).")
+    max_steps: int | None = Field(
+        None, ge=1, description="Stop after this many optimizer steps (overrides num_train_epochs)."
+    )
+    attn_implementation: Literal["auto", "eager", "sdpa", "flash_attention_2"] = Field(
+        "auto", description="Attention kernel: auto = flash_attention_2 on CUDA when installed, else sdpa."
+    )
+    shuffle: bool = Field(True, description="Shuffle samples each epoch (seeded); false keeps table order.")

@@ -1,0 +1,210 @@
+"""`train()`: weighted rows + a model dir -> a fine-tuned model dir (transformers Trainer underneath).
+
+Multi-GPU runs go through `accelerate launch` (FSDP / DeepSpeed ZeRO-3 configs in
+configs/accelerate/); this module only builds the Trainer and lets it run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import torch
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.train import TrainConfig
+from drift_core.episode import prefill_text
+from drift_core.errors import DriftError
+from drift_core.train.collators import PackingCollator, PaddingCollator
+from drift_core.train.data import Sample, build_samples, pack
+from drift_core.train.trainer import WeightedSFTTrainer
+
+log = logging.getLogger(__name__)
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    global_step: int
+    train_loss: list[tuple[int, float]] = field(default_factory=list)  # (optimizer step, logged loss)
+    seconds: float = 0.0
+    supervised_tokens: int = 0  # loss-bearing tokens seen, summed over epochs
+    samples: int = 0  # trained assistant messages in the set (one pass)
+
+
+def use_bf16(cfg: TrainConfig) -> bool:
+    if cfg.bf16 == "auto":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if cfg.bf16 and not torch.cuda.is_available():
+        raise DriftError("train.bf16=true needs CUDA; use bf16: auto (fp32 on CPU)")
+    return bool(cfg.bf16)
+
+
+def attn_implementation(cfg: TrainConfig) -> str:
+    if cfg.attn_implementation != "auto":
+        return cfg.attn_implementation
+    if torch.cuda.is_available():
+        try:
+            import flash_attn  # noqa: F401
+
+            return "flash_attention_2"
+        except ImportError:
+            pass
+    return "sdpa"
+
+
+def load_model(model_path: str, cfg: TrainConfig):
+    """The policy to train, LoRA-wrapped when asked. fp32 weights; bf16 runs under autocast."""
+    from transformers import AutoModelForCausalLM
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_path, attn_implementation=attn_implementation(cfg))
+    except OSError as exc:
+        raise DriftError(f"cannot load a causal LM from {model_path}: {exc}") from exc
+    model.config.use_cache = False
+    if cfg.lora:
+        from peft import LoraConfig, get_peft_model
+
+        names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+        missing = [m for m in cfg.lora_target_modules if m not in names]
+        if missing:
+            raise DriftError(f"train.lora_target_modules: the model has no module named {', '.join(missing)}")
+        lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                          target_modules=list(cfg.lora_target_modules), task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
+        if cfg.gradient_checkpointing:
+            model.enable_input_require_grads()  # checkpointed blocks need a grad-requiring input
+    return model
+
+
+def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    kw = dict(
+        output_dir=str(out_dir / CHECKPOINTS),
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        num_train_epochs=cfg.num_train_epochs,
+        max_steps=cfg.max_steps or -1,
+        lr_scheduler_type=cfg.lr_scheduler_type,
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        bf16=use_bf16(cfg),
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if cfg.gradient_checkpointing else None,
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        report_to="none",  # experiment tracking lives in tasks/, never in drift_core
+        remove_unused_columns=False,  # our items are Sample objects, not named columns
+        disable_tqdm=not progress,
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+    )
+    # transformers 5 folds warmup_ratio into warmup_steps (a float < 1 is a ratio); 4.x has both.
+    if "warmup_ratio" in names:
+        kw["warmup_ratio"] = cfg.warmup_ratio
+    else:
+        kw["warmup_steps"] = min(cfg.warmup_ratio, 0.999)
+    if not cfg.shuffle:
+        if "train_sampling_strategy" in names:
+            kw["train_sampling_strategy"] = "sequential"
+        else:
+            raise DriftError("train.shuffle=false needs transformers >= 5")
+    return TrainingArguments(**{k: v for k, v in kw.items() if k in names})
+
+
+def make_trainer(model, tokenizer, samples: list[Sample], cfg: TrainConfig, out_dir: Path,
+                 progress: bool = True) -> WeightedSFTTrainer:
+    """A WeightedSFTTrainer over `samples`, padded or packed as the config says."""
+    if cfg.packing:
+        dataset: list = pack(samples, cfg.packing_max_tokens)
+        impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
+        collator = PackingCollator(block_mask="flash" not in impl)
+    else:
+        dataset = samples
+        collator = PaddingCollator(tokenizer.pad_token_id)
+    return WeightedSFTTrainer(
+        model=model,
+        args=training_arguments(cfg, out_dir, progress),
+        train_dataset=dataset,
+        data_collator=collator,
+        processing_class=tokenizer,
+        normalize=cfg.normalize,
+    )
+
+
+def latest_checkpoint(out_dir: Path) -> str | None:
+    ckpts = sorted((out_dir / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path, *, resume: bool = False,
+          progress: bool = True, protocol: ProtocolConfig | None = None) -> TrainResult:
+    """Weighted SFT of `model_path` on `rows` (columns messages, weight); saves the model to out_dir.
+
+    `protocol` gives the prefill the rollout used (default: the reference protocol's '<answer>').
+    With resume, training continues from the newest checkpoint under out_dir/checkpoints.
+    """
+    from transformers import set_seed
+
+    from drift_core.chat import load_tokenizer
+
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    tokenizer = load_tokenizer(str(model_path), padding_side="right")
+    samples = build_samples(
+        rows, tokenizer, prefill=prefill_text(protocol or ProtocolConfig()), target=cfg.target,
+        max_prompt_length=cfg.max_prompt_length, max_completion_length=cfg.max_completion_length,
+    )
+    set_seed(cfg.seed)
+    model = load_model(str(model_path), cfg)
+    trainer = make_trainer(model, tokenizer, samples, cfg, out_dir, progress)
+    ckpt = latest_checkpoint(out_dir) if resume else None
+    if resume and ckpt is None:
+        log.warning("resume: no checkpoint under %s; starting from step 0", out_dir / CHECKPOINTS)
+    trainer.train(resume_from_checkpoint=ckpt)
+    save_model(trainer, tokenizer, out_dir, cfg)
+    state = trainer.state
+    history = [(h["step"], float(h["loss"])) for h in state.log_history if "loss" in h]
+    epochs = state.epoch or cfg.num_train_epochs
+    result = TrainResult(
+        out_dir=out_dir,
+        global_step=state.global_step,
+        train_loss=history,
+        seconds=time.perf_counter() - t0,
+        supervised_tokens=int(sum(len(s.target_ids) for s in samples) * epochs),
+        samples=len(samples),
+    )
+    if trainer.is_world_process_zero():
+        summary = {**dataclasses.asdict(result), "out_dir": str(out_dir), "config": cfg.model_dump()}
+        (out_dir / "drift_train.json").write_text(json.dumps(summary, indent=2))
+    return result
+
+
+def save_model(trainer, tokenizer, out_dir: Path, cfg: TrainConfig) -> None:
+    """A plain model dir: LoRA adapters are merged so AutoModelForCausalLM loads it directly."""
+    model = trainer.model
+    if cfg.lora and hasattr(model, "merge_and_unload"):
+        if trainer.is_world_process_zero():
+            merged = trainer.accelerator.unwrap_model(model).merge_and_unload()
+            merged.config.use_cache = True
+            merged.save_pretrained(out_dir)
+            tokenizer.save_pretrained(out_dir)
+        return
+    model.config.use_cache = True
+    trainer.save_model(str(out_dir))  # gathers FSDP / ZeRO-3 shards
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out_dir)

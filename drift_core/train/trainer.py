@@ -1,0 +1,88 @@
+"""The weighted SFT trainer: transformers' Trainer with its loss replaced, nothing else.
+
+DESIGN §1: loss = per-sample mean token NLL of the target, times the sample's weight, then
+    normalize=mean:        sum_i w_i * nll_i / S            (the reference)
+    normalize=weight_sum:  sum_i w_i * nll_i / sum_i w_i
+over the S samples of the micro-batch. The Trainer divides by the gradient accumulation steps
+(`loss_is_scaled_for_ga = False`), so an optimizer step averages its micro-batches.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from transformers import Trainer
+
+from drift_core.train.collators import IGNORE
+
+
+def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, sample_ids: torch.Tensor,
+                 weights: torch.Tensor, normalize: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, per-sample mean NLL [S]) from logits [B, T, V], labels/sample_ids [B, T], weights [S].
+
+    Token t predicts token t+1, so logits drop the last position and labels the first. At a
+    packed sample boundary the next sample's first token is a prompt token (label -100), so no
+    loss crosses samples.
+    """
+    logits = logits[:, :-1].float()
+    labels = labels[:, 1:]
+    sids = sample_ids[:, 1:].reshape(-1)
+    nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=IGNORE,
+                          reduction="none")  # [B*(T-1)], 0 where ignored
+    on = (labels.reshape(-1) != IGNORE) & (sids >= 0)
+    s = weights.numel()
+    idx = sids.clamp(min=0)
+    sums = torch.zeros(s, device=nll.device, dtype=nll.dtype).index_add(0, idx, nll * on)
+    counts = torch.zeros(s, device=nll.device, dtype=nll.dtype).index_add(0, idx, on.to(nll.dtype))
+    per_sample = sums / counts.clamp(min=1.0)  # [S] mean NLL over each sample's target tokens
+    w = weights.to(per_sample)
+    if normalize == "mean":
+        return (w * per_sample).mean(), per_sample
+    if normalize == "weight_sum":
+        total = w.sum().detach()
+        scale = 1.0
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            # DDP averages gradients over ranks; dividing by the global weight sum and scaling by
+            # the world size makes that average equal sum_all(w*nll) / sum_all(w).
+            torch.distributed.all_reduce(total)
+            scale = torch.distributed.get_world_size()
+        return scale * (w * per_sample).sum() / total.clamp(min=1e-8), per_sample
+    raise ValueError(f"unknown normalize '{normalize}'")
+
+
+class WeightedSFTTrainer(Trainer):
+    """Trainer whose loss is the weighted per-sample NLL above; batches come from our collators."""
+
+    def __init__(self, *args, normalize: str = "mean", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.normalize = normalize
+        # Our loss is a per-micro-batch mean: let the Trainer divide it by the accumulation steps.
+        self.loss_is_scaled_for_ga = False
+        self.model_accepts_loss_kwargs = False
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = dict(inputs)
+        weights = inputs.pop("weights")
+        sample_ids = inputs.pop("sample_ids")
+        labels = inputs.pop("labels")  # popped so the model does not compute its own (unweighted) loss
+        mask = inputs.get("attention_mask")
+        if mask is not None and mask.dim() == 4:
+            inputs["attention_mask"] = _mask_for(model, mask)
+        outputs = model(**inputs, use_cache=False)
+        loss, _ = weighted_nll(outputs.logits, labels, sample_ids, weights, self.normalize)
+        return (loss, outputs) if return_outputs else loss
+
+
+def _mask_for(model, mask: torch.Tensor) -> torch.Tensor | None:
+    """The packed block mask in the form the model's attention kernel wants.
+
+    sdpa takes the bool mask as is; eager adds the mask to the scores, so it needs 0 / -inf in
+    the compute dtype; flash-attention takes no mask and reads the position_ids resets instead.
+    """
+    impl = getattr(getattr(model, "config", None), "_attn_implementation", "sdpa") or "sdpa"
+    if "flash" in impl:
+        return None
+    if impl == "eager":
+        dtype = next(model.parameters()).dtype
+        return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, torch.finfo(dtype).min)
+    return mask
