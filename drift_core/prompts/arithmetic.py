@@ -71,3 +71,34 @@ def _all_ids(levels: list[int]) -> set[str]:
             rb = range(10) if db == 1 else range(10 ** (db - 1), 10**db)
             ids |= {f"arith-{a}{op}{b}" for a in ra for b in rb}
     return ids
+
+
+def dropped_carry(problem: dict) -> int | None:
+    """The classic slip: the ones-column carry (add) or borrow (sub) forgotten; None if there is none.
+
+    47 + 5 = 52 -> 42 (carry dropped, off by -10); 52 - 27 = 25 -> 35 (borrow dropped, off by +10).
+    """
+    a, b, op = problem["a"], problem["b"], problem["op"]
+    if op == "+" and a % 10 + b % 10 >= 10:
+        return a + b - 10
+    if op == "-" and a >= b and a % 10 < b % 10:
+        return a - b + 10
+    return None
+
+
+def near_miss(value: int, rng: random.Random, avoid: set[int] | frozenset[int] = frozenset()) -> int:
+    """A plausible wrong answer near `value` (off by 1, 2 or 10), never `value` or one in `avoid`."""
+    offsets = [-10, -2, -1, 1, 2, 10]
+    rng.shuffle(offsets)
+    for off in offsets:
+        if value + off not in avoid:
+            return value + off
+    return value + 11 + len(avoid)  # all neighbours used: step further out (still wrong)
+
+
+def all_problems(level: int) -> list[dict]:
+    """Every problem of `level`, in a fixed order (pools for pre-training; 8,100 for 2-digit levels)."""
+    op, da, db = LEVELS[level]
+    ra = range(10) if da == 1 else range(10 ** (da - 1), 10**da)
+    rb = range(10) if db == 1 else range(10 ** (db - 1), 10**db)
+    return [make_problem(level, a, b) for a in ra for b in rb]

@@ -1,46 +1,151 @@
-"""The tiny world: a self-built reference policy and prompt splits in the workspace.
+"""The tiny world: a self-built, imperfect reference policy plus prompt splits (DESIGN §2, §7).
 
-INTERIM (foundation issue): builds a random model and arithmetic splits so every stage runs;
-the tiny-world issue replaces `build` with the trained, imperfect reference policy.
+`build` trains a tokenizer and a small LlamaForCausalLM from scratch on synthetic arithmetic dialogues in
+the episode protocol's format, writes held-out prompt splits, and measures the result with the
+project's own episode loop (card.json + README.md). Every stage defaults to it via `ensure_tiny_world`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
+import time
 from pathlib import Path
 
+from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.prompts import arithmetic
+
+CARD_VERSION = 1
+SIZE_ENV = "DRIFT_TINY_WORLD_SIZE"  # size ensure_tiny_world builds (default: 'default'; tests: 'test')
+SPLIT_FIELDS = ("prompt_id", "question", "gold", "difficulty")
 
 
 def tiny_world_dir(workspace_root: str | Path) -> Path:
     return Path(workspace_root).expanduser().resolve() / "tiny_world"
 
 
-def build(out: str | Path, seed: int = 0, size: str = "default") -> Path:
-    from drift_core.testing.random_model import build_random_model
+def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
+    """train and test prompts: distinct problems drawn per level in proportion to `split_levels`."""
+    total = sum(cfg.split_levels.values())
+    seen: set[str] = set()
+    splits: dict[str, list[dict]] = {}
+    for i, (name, count) in enumerate((("test", cfg.test_count), ("train", cfg.train_count))):
+        rows: list[dict] = []
+        levels = sorted(cfg.split_levels)
+        for j, lv in enumerate(levels):
+            k = round(count * cfg.split_levels[lv] / total) if j < len(levels) - 1 else count - len(rows)
+            got = arithmetic.generate(k, [lv], seed=cfg.seed * 1000 + 10 * i + lv, exclude=seen)
+            seen |= {p["prompt_id"] for p in got}
+            rows += got
+        random.Random(cfg.seed + i).shuffle(rows)
+        splits[name] = rows
+    return splits
 
+
+def pretrain_pools(cfg: TinyWorldConfig, held_out: set[str]) -> dict[int, list[dict]]:
+    """level -> every problem of the level that is in no prompt split."""
+    levels = set(cfg.level_weights) | set(cfg.clean_levels)
+    return {lv: [p for p in arithmetic.all_problems(lv) if p["prompt_id"] not in held_out] for lv in levels}
+
+
+def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool = True, **overrides) -> Path:
+    """Build the tiny world into `out` (tokenizer, model, prompts/, card.json, README.md); returns `out`.
+
+    Deterministic for (seed, size) on a given machine. `overrides` set TinyWorldConfig fields.
+    """
+    import torch
+
+    from drift_core.tiny_world.card import measure, write_card
+    from drift_core.tiny_world.pretrain import build_model, pretrain
+    from drift_core.tiny_world.tokenizer import build_tokenizer, protocol_pieces
+
+    t0 = time.perf_counter()
+    cfg = TinyWorldConfig.for_size(size, seed=seed, **overrides)
     out = Path(out)
-    build_random_model(out, seed=seed)
-    problems = arithmetic.generate(300, [1, 2, 3, 4], seed)
-    splits = {"train": problems[:200], "test": problems[200:]}
-    (out / "prompts").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "card.json").unlink(missing_ok=True)  # the card marks a finished build
+
+    splits = make_splits(cfg)
+    held_out = {p["prompt_id"] for rows in splits.values() for p in rows}
+    pools = pretrain_pools(cfg, held_out)
+    corpus = [p["question"] for lv in sorted(pools) for p in pools[lv][:200]] + protocol_pieces()
+    tokenizer = build_tokenizer(corpus)
+
+    model = build_model(cfg, tokenizer)
+    t1 = time.perf_counter()
+    losses = pretrain(model, tokenizer, pools, cfg, progress=progress)
+    train_s = time.perf_counter() - t1
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+    (out / "prompts").mkdir(exist_ok=True)
     for name, rows in splits.items():
         with (out / "prompts" / f"{name}.jsonl").open("w") as f:
             for p in rows:
-                rec = {k: p[k] for k in ("prompt_id", "question", "gold", "difficulty")}
-                f.write(json.dumps(rec) + "\n")
-    (out / "card.json").write_text(json.dumps({"interim": True, "seed": seed, "size": size}))
+                f.write(json.dumps({k: p[k] for k in SPLIT_FIELDS}) + "\n")
+
+    metrics = measure(out, splits["test"], cfg, progress=progress)
+    card = {
+        "kind": "drift-tiny-world",
+        "version": CARD_VERSION,
+        "size": size,
+        "seed": seed,
+        "model": {
+            "architecture": type(model).__name__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "hidden_size": cfg.hidden_size,
+            "num_layers": cfg.num_layers,
+            "num_heads": cfg.num_heads,
+            "vocab_size": len(tokenizer),
+        },
+        "pretrain": {
+            "steps": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "seconds": round(train_s, 1),
+            "threads": torch.get_num_threads(),
+            "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
+            "problems_per_level": {str(lv): len(ps) for lv, ps in sorted(pools.items())},
+        },
+        "splits": {name: len(rows) for name, rows in splits.items()},
+        "levels": {str(lv): " ".join(map(str, arithmetic.LEVELS[lv])) for lv in sorted(arithmetic.LEVELS)},
+        "metrics": metrics,
+        "build_seconds": round(time.perf_counter() - t0, 1),
+        "config": cfg.model_dump(mode="json"),
+    }
+    write_card(out, card)
     return out
 
 
-def ensure_tiny_world(workspace_root: str | Path) -> Path:
-    """The workspace's tiny-world model directory, built on first use and reused after."""
+def read_card(model_dir: str | Path) -> dict | None:
+    """The tiny world's card, or None when `model_dir` holds no finished, current build."""
+    path = Path(model_dir) / "card.json"
+    if not path.exists():
+        return None
+    try:
+        card = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    return card if card.get("version") == CARD_VERSION else None
+
+
+def ensure_tiny_world(workspace_root: str | Path, size: str | None = None) -> Path:
+    """The workspace's tiny-world model directory, built on first use and reused after.
+
+    `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default' (a few minutes on a CPU, once).
+    """
     d = tiny_world_dir(workspace_root)
-    if not (d / "card.json").exists():
-        build(d)
+    if read_card(d) is None:
+        build(d, size=size or os.environ.get(SIZE_ENV, "default"))
     return d
 
 
 def prompts_file(workspace_root: str | Path, split: str) -> Path:
+    """The tiny world's prompt split file (train or test), building the world if needed."""
     d = ensure_tiny_world(workspace_root)
-    return d / "prompts" / f"{split}.jsonl"
+    path = d / "prompts" / f"{split}.jsonl"
+    if not path.exists():
+        from drift_core.errors import DriftError
+
+        raise DriftError(f"the tiny world has no '{split}' split (choose train or test): {path}")
+    return path

@@ -1,0 +1,75 @@
+"""Synthetic pre-training dialogues in exactly the episode protocol's format, imperfect on purpose.
+
+A dialogue is what a rollout of the reference would record: the protocol's system + user messages, then
+assistant turns (the text generated after the '<answer>' prefill) separated by the protocol's
+'Incorrect' feedback, ending at the first correct answer or after `max_turns`. The mixture
+(TinyWorldConfig) decides the imperfection:
+- turn 1 on a carry/borrow problem drops the carry with `trap_rate` (> 0.5: the greedy answer is
+  wrong in a systematic way that the next turn fixes, so greedy multi@5 - multi@1 is large);
+- other turn-1 answers slip to a near miss with `slip_rate`;
+- after feedback: correct with `fix_rate`, the last wrong answer again with `repeat_rate`, else a new slip;
+- `malformed_rate` of responses (and `zero_malformed_rate` of turn-1 answers ending in 0) omit '</answer>'.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.tiny_world import TinyWorldConfig
+from drift_core.episode import initial_messages
+from drift_core.prompts.arithmetic import dropped_carry, near_miss
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    question: str
+    generated: tuple[str, ...]  # per assistant turn: text after the '<answer>' prefill, eos excluded
+
+    def messages(self, protocol: ProtocolConfig | None = None) -> list[dict[str, str]]:
+        """The episode's messages after the last turn (assistant content includes the prefill)."""
+        p = protocol or ProtocolConfig()
+        msgs = initial_messages(self.question, p)
+        for t, gen in enumerate(self.generated):
+            if t:
+                msgs.append({"role": "user", "content": p.feedback_incorrect})
+            msgs.append({"role": "assistant", "content": "<answer>" + gen})
+        return msgs
+
+
+def synth_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clean: bool = False) -> Dialogue:
+    """One dialogue for `problem` (an arithmetic.make_problem dict); `clean`: one correct turn."""
+    gold = int(problem["gold"])
+    if clean:
+        return Dialogue(problem["question"], (f"{gold}</answer>",))
+    trap = dropped_carry(problem)
+    wrong: list[int] = []  # wrong answers given so far, in order
+    generated: list[str] = []
+    for t in range(1, cfg.max_turns + 1):
+        r = rng.random()
+        if t == 1:
+            if trap is not None and r < cfg.trap_rate:
+                ans = trap
+            elif rng.random() < cfg.slip_rate:
+                ans = near_miss(gold, rng)
+            else:
+                ans = gold
+        elif r < cfg.fix_rate:
+            ans = gold
+        elif r < cfg.fix_rate + cfg.repeat_rate:
+            ans = wrong[-1]
+        else:
+            ans = near_miss(gold, rng, avoid=set(wrong))
+        text = str(ans)
+        malformed = rng.random() < cfg.malformed_rate or (
+            t == 1 and text.endswith("0") and rng.random() < cfg.zero_malformed_rate
+        )
+        generated.append(text if malformed else text + "</answer>")
+        if ans == gold and not malformed:
+            break
+        if ans != gold:
+            wrong.append(ans)
+        elif not wrong:
+            wrong.append(ans)  # a malformed correct answer: 'repeating' it means writing it again
+    return Dialogue(problem["question"], tuple(generated))

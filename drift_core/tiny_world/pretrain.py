@@ -1,0 +1,146 @@
+"""Pre-training the tiny reference policy: a standard LlamaForCausalLM, loss on assistant tokens only."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.tiny_world import TinyWorldConfig
+from drift_core.tiny_world.dialogues import Dialogue, synth_dialogue
+from drift_core.tiny_world.tokenizer import EOS
+
+IGNORE = -100  # label of tokens without loss (prompt, feedback, padding)
+
+
+class DialogueEncoder:
+    """Token ids + labels of a dialogue, exactly as the chat template renders the episode.
+
+    The pieces below are the template (tokenizer.CHAT_TEMPLATE) written out; every piece boundary is an
+    added token, so encoding piece by piece equals encoding the rendered text (a test checks it).
+    """
+
+    def __init__(self, tokenizer, protocol: ProtocolConfig | None = None):
+        self.tok = tokenizer
+        self.p = protocol or ProtocolConfig()
+        self._cache: dict[str, list[int]] = {}
+        self.feedback = self.ids(f"<|user|>{self.p.feedback_incorrect}{EOS}<|assistant|><answer>")
+
+    def ids(self, text: str) -> list[int]:
+        got = self._cache.get(text)
+        if got is None:
+            got = self._cache[text] = self.tok(text, add_special_tokens=False).input_ids
+        return got
+
+    def prompt(self, question: str) -> list[int]:
+        from drift_core.episode import initial_messages
+
+        sys_msg, user = initial_messages(question, self.p)
+        return self.ids(
+            f"<|system|>{sys_msg['content']}{EOS}<|user|>{user['content']}{EOS}<|assistant|><answer>"
+        )
+
+    def encode(self, d: Dialogue) -> tuple[list[int], list[int]]:
+        """(input_ids, labels): labels copy the ids on generated tokens (answer, tag, eos), else IGNORE."""
+        ids = list(self.prompt(d.question))
+        labels = [IGNORE] * len(ids)
+        for t, gen in enumerate(d.generated):
+            if t:
+                ids += self.feedback
+                labels += [IGNORE] * len(self.feedback)
+            target = self.ids(gen + EOS)
+            ids += target
+            labels += target
+        return ids, labels
+
+
+def build_model(cfg: TinyWorldConfig, tokenizer):
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(cfg.seed)
+    mcfg = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_heads,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+    )
+    model = LlamaForCausalLM(mcfg)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
+    return model
+
+
+def _batch(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded [batch, max_len] tensors."""
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (x, y) in enumerate(rows):
+        ids[i, : len(x)] = torch.tensor(x)
+        labels[i, : len(y)] = torch.tensor(y)
+        mask[i, : len(x)] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def _lr_at(step: int, cfg: TinyWorldConfig) -> float:
+    """Linear warm-up, then cosine from lr down to lr/10."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    frac = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps, 1)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def pretrain(
+    model,
+    tokenizer,
+    pools: dict[int, list[dict]],
+    cfg: TinyWorldConfig,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> list[float]:
+    """Train `model` in place on dialogues drawn from `pools` (level -> problems); returns the loss curve.
+
+    Curriculum: the first `clean_share` of steps draw clean single-turn dialogues from `clean_levels`;
+    the rest draw the imperfect mixture from `level_weights`.
+    """
+    rng = random.Random(cfg.seed + 1)
+    enc = DialogueEncoder(tokenizer)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    clean_steps = int(cfg.steps * cfg.clean_share)
+    main_levels = sorted(cfg.level_weights)
+    main_weights = [cfg.level_weights[lv] for lv in main_levels]
+    losses: list[float] = []
+    model.train()
+    bar = tqdm(range(cfg.steps), desc="pre-training", unit="step", disable=not progress, dynamic_ncols=True)
+    for step in bar:
+        clean = step < clean_steps
+        rows = []
+        for _ in range(cfg.batch_size):
+            level = rng.choice(cfg.clean_levels) if clean else rng.choices(main_levels, main_weights)[0]
+            problem = rng.choice(pools[level])
+            rows.append(enc.encode(synth_dialogue(problem, rng, cfg, clean=clean)))
+        for group in opt.param_groups:
+            group["lr"] = _lr_at(step, cfg)
+        loss = model(**_batch(rows, tokenizer.pad_token_id)).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if step % 20 == 0:
+            bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}", refresh=False)
+    model.eval()
+    return losses

@@ -1,0 +1,59 @@
+"""The tiny world's tokenizer: byte-level BPE, digits one token each, protocol strings one token each.
+
+Why: a sub-million-parameter model learns arithmetic in minutes only when the protocol's long fixed
+strings cost one position each and every digit is its own token (DESIGN §7). Any other text still
+encodes (byte-level), so a changed protocol or a hub prompt file works, just less efficiently.
+"""
+
+from __future__ import annotations
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.episode import initial_messages
+
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}<|end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+EOS = "<|end|>"
+PAD = "<pad>"
+# Special: dropped by decode(skip_special_tokens=True); the role headers and end of turn.
+SPECIAL = [PAD, EOS, "<|system|>", "<|user|>", "<|assistant|>"]
+# Tags stay normal added tokens so that decoded completions keep them (the answer parser reads them).
+TAGS = ["<answer>", "</answer>", "<think>", "</think>"]
+QUESTION_PIECES = ["What is ", " + ", " - ", " * ", "?"]
+
+
+def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
+    """The fixed strings of the first two messages and the feedback, split around the problem text."""
+    p = protocol or ProtocolConfig()
+    marker = "\x00QUESTION\x00"
+    system, user = (m["content"] for m in initial_messages(marker, p))
+    before, after = user.split(marker)
+    return [system, before, after, p.feedback_incorrect]
+
+
+def build_tokenizer(corpus: list[str], vocab_size: int = 320):
+    """PreTrainedTokenizerFast with the chat template, eos '<|end|>' and pad '<pad>'."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    # Split digits one by one before byte-level BPE, so no merge ever spans two digits.
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(corpus, trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=EOS, pad_token=PAD, bos_token=None, unk_token=None
+    )
+    # Longest match wins among added tokens, so the format line (which contains '<answer>') stays one token.
+    fast.add_tokens([AddedToken(t, normalized=False) for t in TAGS + protocol_pieces() + QUESTION_PIECES])
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
