@@ -56,6 +56,10 @@ def rollout(
     t0 = time.perf_counter()
     if not prompts:
         raise DriftError("no prompts to roll out (the prompt source is empty)")
+    from drift_core.chat import load_tokenizer
+
+    # Validate the model (tokenizer, chat template) before anything is written.
+    tokenizer = load_tokenizer(model)
     ids = [p["prompt_id"] for p in prompts]
     run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
     _check_manifest(workspace, run_id, model, ids, protocol, cfg)
@@ -83,9 +87,6 @@ def rollout(
                 max_model_len=cfg.max_model_len,
                 seed=cfg.seed,
             )
-        from drift_core.chat import load_tokenizer
-
-        tokenizer = load_tokenizer(model)
         bar = TokenRate(sum(len(shards[k]) for k in todo) * cfg.n, f"rollout {run_id}", enabled=progress)
         try:
             for k in todo:
