@@ -1,0 +1,130 @@
+-- eval_metrics: one row per metric of one evaluation (DESIGN §1, §5), each with a confidence interval.
+-- Parameters: $eval_id, $z (normal quantile of the confidence level), $confidence, $n_boot (bootstrap
+-- replicates). Proportions get Wilson score intervals; means get percentile bootstrap intervals over
+-- problems, resampled with a hash of (replicate, draw), so the same data gives the same interval.
+create table if not exists eval_metrics (
+    eval_id     varchar not null,
+    model       varchar not null,
+    dataset     varchar not null,
+    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, mean_turns, repeat_share
+    k           integer,            -- the k or t of an @-metric, NULL otherwise
+    value       double,             -- NULL when its denominator is 0
+    ci_low      double,
+    ci_high     double,
+    n           integer not null,   -- denominator: problems (or answers for repeat_share)
+    successes   double,             -- numerator of a proportion (NULL for mean_turns)
+    ci_method   varchar not null,   -- wilson | bootstrap
+    confidence  double not null,
+    created_at  timestamp not null default current_timestamp,
+    primary key (eval_id, metric)
+);
+
+delete from eval_metrics where eval_id = $eval_id;
+
+insert into eval_metrics by name
+with
+-- input CTEs ------------------------------------------------------------------------------------
+trajectories as (
+    select * from eval_trajectories where eval_id = $eval_id
+),
+turns as (
+    select * from eval_turns where eval_id = $eval_id
+),
+-- logic CTEs ------------------------------------------------------------------------------------
+header as (
+    select any_value(model) as model, any_value(dataset) as dataset, max(max_turns) as max_k
+    from trajectories
+),
+ks as (
+    select unnest(generate_series(1, (select max_k from header))) as k
+),
+-- an answer repeats when the same normalised answer was given at an earlier turn of the problem
+answers as (
+    select
+        prompt_id,
+        turn,
+        exists (
+            select 1 from turns e
+            where e.prompt_id = t.prompt_id and e.turn < t.turn and e.format_ok and e.answer_norm = t.answer_norm
+        ) as repeated
+    from turns t
+    where t.format_ok and t.turn >= 2
+),
+per_problem as (
+    select
+        tr.prompt_id,
+        tr.num_turns,
+        tr.t_star,
+        coalesce(sum(a.repeated::int), 0) as repeats,
+        count(a.turn) as answers_after_feedback,
+        row_number() over (order by tr.prompt_id) - 1 as pos
+    from trajectories tr left join answers a using (prompt_id)
+    group by tr.prompt_id, tr.num_turns, tr.t_star
+),
+proportions as (
+    select 'multi@' || k as metric, k,
+           count(*) as n, count(*) filter (where t_star <= k) as successes
+    from per_problem, ks group by k
+    union all
+    select 'turn_acc@' || k, k,
+           count(t.turn), count(t.turn) filter (where t.correct)
+    from ks left join turns t on t.turn = ks.k group by k
+    union all
+    -- solved at turn t among problems that reached turn t wrong at every earlier turn
+    select 'correction_rate@' || k, k,
+           count(*) filter (where num_turns >= k and (t_star is null or t_star >= k)),
+           count(*) filter (where t_star = k)
+    from per_problem, ks where k >= 2 group by k
+),
+wilson as (
+    select
+        metric, k, n, successes,
+        successes / nullif(n, 0) as p,
+        ($z * $z) / nullif(n, 0) as z2n
+    from proportions
+),
+wilson_ci as (
+    select
+        metric, k, n, successes::double as successes, p as value,
+        (p + z2n / 2) / (1 + z2n) - $z * sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n) as ci_low,
+        (p + z2n / 2) / (1 + z2n) + $z * sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n) as ci_high,
+        'wilson' as ci_method
+    from wilson
+),
+draws as (
+    -- replicate b draws n problems with replacement: position = hash(b, j) mod n
+    select b, (hash(b, j) % (select count(*) from per_problem))::bigint as pos
+    from range(1, $n_boot + 1) r(b), range(0, (select count(*) from per_problem)) d(j)
+),
+replicates as (
+    select
+        d.b,
+        avg(p.num_turns) as mean_turns,
+        sum(p.repeats) / nullif(sum(p.answers_after_feedback), 0) as repeat_share
+    from draws d join per_problem p using (pos)
+    group by d.b
+),
+means as (
+    select
+        'mean_turns' as metric, null::integer as k, count(*) as n, null::double as successes,
+        avg(num_turns) as value,
+        (select quantile_cont(mean_turns, (1 - $confidence) / 2) from replicates) as ci_low,
+        (select quantile_cont(mean_turns, (1 + $confidence) / 2) from replicates) as ci_high,
+        'bootstrap' as ci_method
+    from per_problem
+    union all
+    select
+        'repeat_share', null, sum(answers_after_feedback), sum(repeats),
+        sum(repeats) / nullif(sum(answers_after_feedback), 0),
+        (select quantile_cont(repeat_share, (1 - $confidence) / 2) from replicates),
+        (select quantile_cont(repeat_share, (1 + $confidence) / 2) from replicates),
+        'bootstrap'
+    from per_problem
+),
+final as (
+    select
+        $eval_id as eval_id, h.model, h.dataset, m.metric, m.k, m.value,
+        m.ci_low, m.ci_high, m.n, m.successes, m.ci_method, $confidence as confidence
+    from (select * from wilson_ci union all select * from means) m, header h
+)
+select * from final;

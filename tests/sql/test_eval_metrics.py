@@ -1,0 +1,105 @@
+"""sql/eval_metrics.sql: given eval rows -> expected metric rows (values by hand, intervals by formula)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from drift_core.sqlfiles import run_sql
+from drift_core.stats import wilson_interval, z_value
+
+# (prompt_id, t_star, [(turn, answer_norm or None if unparseable, correct)])
+PROBLEMS = [
+    ("p1", 1, [(1, "a", True)]),
+    ("p2", 2, [(1, "x", False), (2, "b", True)]),
+    ("p3", None, [(1, "y", False), (2, "y", False), (3, None, False)]),  # repeats 'y', then no answer
+    ("p4", 3, [(1, "z", False), (2, None, False), (3, "c", True)]),
+]
+
+
+def load(con, eval_id="e1", problems=PROBLEMS, model="m", dataset="d"):
+    run_sql(con, "tables/eval_trajectories")
+    run_sql(con, "tables/eval_turns")
+    for pid, t_star, turns in problems:
+        con.execute(
+            "insert into eval_trajectories (eval_id, model, dataset, prompt_id, question, gold, messages, "
+            "num_turns, max_turns, t_star, format_penalty, answer_norms, temperature) "
+            "values (?, ?, ?, ?, 'q', 'g', [], ?, 3, ?, 0, [], 0)",
+            [eval_id, model, dataset, pid, len(turns), t_star],
+        )
+        for turn, norm, correct in turns:
+            con.execute(
+                "insert into eval_turns values (?, ?, ?, 'r', ?, ?, ?, ?, 1)",
+                [eval_id, pid, turn, norm, norm or "", correct, norm is not None],
+            )
+
+
+def metrics(con, eval_id="e1", confidence=0.95, n_boot=500):
+    run_sql(con, "eval_metrics", {"eval_id": eval_id, "z": z_value(confidence), "confidence": confidence,
+                                  "n_boot": n_boot})
+    rows = con.execute(
+        "select metric, value, ci_low, ci_high, n, successes, ci_method from eval_metrics where eval_id = ?",
+        [eval_id],
+    ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_values_by_hand():
+    con = duckdb.connect()
+    load(con)
+    m = metrics(con)
+    expected = {
+        "multi@1": (1, 4), "multi@2": (2, 4), "multi@3": (3, 4),  # t_star <= k among 4 problems
+        "turn_acc@1": (1, 4),  # turn 1 correct: p1
+        "turn_acc@2": (1, 3),  # turn 2 taken by p2 (right), p3, p4 (wrong)
+        "turn_acc@3": (1, 2),  # turn 3 taken by p3 (wrong), p4 (right)
+        "correction_rate@2": (1, 3),  # wrong before 2: p2, p3, p4; solved at 2: p2
+        "correction_rate@3": (1, 2),  # wrong before 3: p3, p4; solved at 3: p4
+        "repeat_share": (1, 3),  # parsed answers after feedback: p2 'b', p3 'y' (repeat), p4 'c'
+    }
+    for name, (s, n) in expected.items():
+        value, lo, hi, n_got, s_got, _ = m[name]
+        assert (s_got, n_got) == (s, n), name
+        assert value == pytest.approx(s / n), name
+        assert lo <= value <= hi, name
+        if name != "repeat_share":
+            assert (lo, hi) == pytest.approx(wilson_interval(s, n, 0.95), abs=1e-9), name
+    value, lo, hi, n, _, method = m["mean_turns"]
+    assert value == pytest.approx((1 + 2 + 3 + 3) / 4) and n == 4 and method == "bootstrap"
+    assert 1 <= lo <= value <= hi <= 3
+    assert set(m) == set(expected) | {"mean_turns"}
+
+
+def test_wilson_matches_formula_at_known_point():
+    # 30/100 at 95%: z = 1.959964, z2n = 0.038415; center = (0.3 + 0.019208)/1.038415 = 0.307399
+    # half = 1.959964 * sqrt(0.3*0.7/100 + 3.841459/40000) / 1.038415 = 0.088451 -> (0.21895, 0.39585)
+    lo, hi = wilson_interval(30, 100)
+    assert lo == pytest.approx(0.21895, abs=1e-5) and hi == pytest.approx(0.39585, abs=1e-5)
+
+
+def test_rerun_replaces_and_other_evals_stay():
+    con = duckdb.connect()
+    load(con, "e1")
+    load(con, "e2", PROBLEMS[:2], model="m2")
+    metrics(con, "e1")
+    first = metrics(con, "e1")
+    second = metrics(con, "e1")  # deterministic bootstrap: same interval on rerun
+    assert first == second
+    e2 = metrics(con, "e2")
+    assert e2["multi@1"][0] == pytest.approx(0.5)
+    assert con.execute("select count(*) from eval_metrics where eval_id = 'e1'").fetchone()[0] == len(first)
+    # comparing two models is one query (docs/evaluation.md)
+    diff = con.execute(
+        "select a.value - b.value from eval_metrics a join eval_metrics b using (metric) "
+        "where a.eval_id = 'e2' and b.eval_id = 'e1' and metric = 'multi@1'"
+    ).fetchone()[0]
+    assert diff == pytest.approx(0.25)
+
+
+def test_all_solved_at_turn_one_has_empty_later_turns():
+    con = duckdb.connect()
+    load(con, "e3", [("p1", 1, [(1, "a", True)]), ("p2", 1, [(1, "b", True)])])
+    m = metrics(con, "e3")
+    assert m["multi@1"][0] == 1.0 and m["multi@1"][2] == pytest.approx(1.0)
+    assert m["turn_acc@2"][0] is None and m["turn_acc@2"][3] == 0  # no problem reached turn 2
+    assert m["repeat_share"][0] is None
