@@ -12,10 +12,16 @@ from drift_core.config.base import StageConfig
 class PromptsConfig(StageConfig):
     """A prompt source: a local file, a Hugging Face dataset, or the arithmetic generator."""
 
-    source: Literal["file", "hf", "arithmetic", "tiny-world"] = Field(
+    source: Literal["file", "hf", "arithmetic", "tiny-world", "benchmark"] = Field(
         "tiny-world",
         description="file: local JSONL/Parquet; hf: a datasets name; arithmetic: the built-in generator; "
-        "tiny-world: the tiny world's prompt split (built on first use).",
+        "tiny-world: the tiny world's prompt split (built on first use); benchmark: a named evaluation set "
+        "(see `benchmark`; `path` may point at a local copy).",
+    )
+    benchmark: str | None = Field(
+        None,
+        description="Named evaluation set (source=benchmark): math500, hendrycks_math, theoremqa, gpqa, "
+        "mmlu-redux, mmlu-pro.",
     )
     path: str | None = Field(None, description="File path (source=file) or dataset name/path (source=hf).")
     split: str = Field("train", description="Split to load and to record in the prompts table.")

@@ -41,6 +41,12 @@ def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -
 
         path = prompts_file(workspace_root or ".drift", cfg.split)
         return _select(list(_from_records(_read_file(path), cfg, "tiny-world")), cfg)
+    if cfg.source == "benchmark":
+        from drift_core.prompts.benchmarks import load_benchmark
+
+        if not cfg.benchmark:
+            raise DriftError("prompts.source 'benchmark' needs prompts.benchmark (a set name such as math500)")
+        return load_benchmark(cfg.benchmark, path=cfg.path, limit=cfg.limit, shuffle=cfg.shuffle, seed=cfg.seed)
     raise DriftError(f"unknown prompts.source '{cfg.source}'")
 
 
