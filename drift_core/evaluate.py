@@ -1,0 +1,165 @@
+"""Multi-turn evaluation: the rollout's episode loop with greedy decoding, one trajectory per problem.
+
+Writes eval_trajectories, eval_turns and eval_metrics (DESIGN §5) into the workspace warehouse.
+An evaluation is named by `eval_id` (default: a hash of model, prompts and settings), so rerunning
+the same evaluation replaces its rows instead of adding duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from drift_core.config.eval import EvalConfig
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.engines import make_engine
+from drift_core.engines.base import Engine
+from drift_core.episode import Episode
+from drift_core.errors import DriftError
+from drift_core.multiturn import Problem, TokenRate, run_episodes
+from drift_core.sqlfiles import run_sql
+from drift_core.stats import z_value
+from drift_core.store import Workspace
+
+SETTINGS_EXCLUDED = {"engine", "batch_size", "device", "gpu_memory_utilization", "confidence",
+                     "bootstrap_samples"}
+
+
+@dataclass
+class EvalResult:
+    eval_id: str
+    model: str
+    dataset: str
+    metrics: dict[str, float | None]  # metric -> value (None when its denominator is 0)
+    intervals: dict[str, tuple[float | None, float | None]]  # metric -> (ci_low, ci_high)
+    per_problem: dict[str, int | None]  # prompt_id -> t_star (first correct turn, None if never)
+    num_problems: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    table: list[dict] = field(default_factory=list)  # the eval_metrics rows, in display order
+
+
+def check_prompts(prompts: list[dict]) -> list[Problem]:
+    """Every evaluation prompt needs an id, a question and a gold answer; errors name the prompt."""
+    if not prompts:
+        raise DriftError("no evaluation prompts (the prompt source is empty)")
+    problems, seen = [], set()
+    for i, p in enumerate(prompts):
+        pid = p.get("prompt_id")
+        where = f"evaluation prompt {i}" + (f" ('{pid}')" if pid else "")
+        if not pid:
+            raise DriftError(f"{where}: missing prompt_id")
+        if pid in seen:
+            raise DriftError(f"{where}: duplicate prompt_id")
+        seen.add(pid)
+        if not str(p.get("question") or "").strip():
+            raise DriftError(f"{where}: missing question")
+        if not str(p.get("gold") or "").strip():
+            raise DriftError(f"{where}: no gold answer; evaluation needs one per problem")
+        problems.append(Problem(str(pid), str(p["question"]), str(p["gold"])))
+    return problems
+
+
+def default_eval_id(model: str, dataset: str, ids: list[str], protocol: ProtocolConfig, cfg: EvalConfig) -> str:
+    blob = json.dumps([model, dataset, ids, protocol.model_dump(), cfg.model_dump(exclude=SETTINGS_EXCLUDED)],
+                      sort_keys=True)
+    return "e-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protocol: ProtocolConfig,
+             cfg: EvalConfig, *, engine: str | Engine = "auto", dataset: str = "tiny-world-test",
+             eval_id: str | None = None, progress: bool = True) -> EvalResult:
+    """Run one episode per problem with `model_path` and store trajectories, turns and metrics."""
+    from drift_core.chat import load_tokenizer
+
+    t0 = time.perf_counter()
+    prompts = prompts[: cfg.limit] if cfg.limit else prompts
+    problems = check_prompts(prompts)
+    model_path = str(model_path)
+    eval_id = eval_id or default_eval_id(model_path, dataset, [p.prompt_id for p in problems], protocol, cfg)
+    tokenizer = load_tokenizer(model_path)  # fails fast on a model dir without a tokenizer
+    own = not isinstance(engine, Engine)
+    if own:
+        name = cfg.engine if engine == "auto" else engine
+        engine = make_engine(
+            name, model_path, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
+            tensor_parallel_size=cfg.tensor_parallel_size, gpu_memory_utilization=cfg.gpu_memory_utilization,
+            max_model_len=cfg.max_model_len, seed=cfg.seed,
+        )
+    bar = TokenRate(len(problems), f"eval {dataset}", enabled=progress)
+    try:
+        episodes = run_episodes(
+            engine, tokenizer, problems, protocol, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, progress=bar,
+        )
+    finally:
+        bar.close()
+        if own:
+            engine.close()
+    gold_rows = [p for p in prompts if {"split", "source"} <= p.keys()]
+    table = store_eval(workspace, eval_id, model_path, dataset, episodes, protocol, cfg, gold_rows)
+    return EvalResult(
+        eval_id=eval_id,
+        model=model_path,
+        dataset=dataset,
+        metrics={r["metric"]: r["value"] for r in table},
+        intervals={r["metric"]: (r["ci_low"], r["ci_high"]) for r in table},
+        per_problem={e.prompt_id: e.t_star for e in episodes},
+        num_problems=len(episodes),
+        tokens=sum(t.completion_tokens for e in episodes for t in e.turns),
+        seconds=time.perf_counter() - t0,
+        table=table,
+    )
+
+
+def store_eval(ws: Workspace, eval_id: str, model: str, dataset: str, episodes: list[Episode],
+               protocol: ProtocolConfig, cfg: EvalConfig, prompt_rows: list[dict]) -> list[dict]:
+    """Replace the evaluation's rows and metrics in one transaction; returns its eval_metrics rows."""
+    traj = pa.Table.from_pylist([
+        {"eval_id": eval_id, "model": model, "dataset": dataset, "prompt_id": e.prompt_id,
+         "question": e.question, "gold": e.gold, "messages": e.messages, "num_turns": e.num_turns,
+         "max_turns": protocol.max_turns, "t_star": e.t_star, "format_penalty": e.format_penalty,
+         "answer_norms": e.answer_norms, "temperature": cfg.temperature}
+        for e in episodes
+    ])
+    turns = pa.Table.from_pylist([
+        {"eval_id": eval_id, "prompt_id": e.prompt_id, "turn": t.turn, "response": t.response,
+         "answer": t.answer, "answer_norm": t.answer_norm, "correct": t.correct, "format_ok": t.format_ok,
+         "completion_tokens": t.completion_tokens}
+        for e in episodes for t in e.turns
+    ])
+    con = ws.connect()
+    try:
+        run_sql(con, "tables/eval_trajectories")
+        run_sql(con, "tables/eval_turns")
+        con.execute("begin transaction")
+        try:
+            if prompt_rows:
+                ws.upsert_prompts(con, prompt_rows)
+            con.execute("delete from eval_turns where eval_id = ?", [eval_id])
+            con.execute("delete from eval_trajectories where eval_id = ?", [eval_id])
+            con.register("new_eval_trajectories", traj)
+            con.register("new_eval_turns", turns)
+            con.execute("insert into eval_trajectories by name select * from new_eval_trajectories")
+            if turns.num_rows:
+                con.execute("insert into eval_turns by name select * from new_eval_turns")
+            run_sql(con, "eval_metrics", {"eval_id": eval_id, "z": z_value(cfg.confidence),
+                                          "confidence": cfg.confidence, "n_boot": cfg.bootstrap_samples})
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        cur = con.execute(
+            "select metric, k, value, ci_low, ci_high, n, successes, ci_method from eval_metrics "
+            "where eval_id = ? order by split_part(metric, '@', 1) = 'multi' desc, "
+            "split_part(metric, '@', 1), k nulls last",
+            [eval_id],
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()
