@@ -61,16 +61,22 @@ class WeightedSFTTrainer(Trainer):
         self.model_accepts_loss_kwargs = False
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        inputs = dict(inputs)
-        weights = inputs.pop("weights")
-        sample_ids = inputs.pop("sample_ids")
-        labels = inputs.pop("labels")  # popped so the model does not compute its own (unweighted) loss
-        mask = inputs.get("attention_mask")
-        if mask is not None and mask.dim() == 4:
-            inputs["attention_mask"] = _mask_for(model, mask)
-        outputs = model(**inputs, use_cache=False)
-        loss, _ = weighted_nll(outputs.logits, labels, sample_ids, weights, self.normalize)
+        loss, outputs = batch_loss(model, inputs, self.normalize)
         return (loss, outputs) if return_outputs else loss
+
+
+def batch_loss(model, inputs: dict, normalize: str):
+    """(weighted loss, model outputs) of one collated batch (padded or packed)."""
+    inputs = dict(inputs)
+    weights = inputs.pop("weights")
+    sample_ids = inputs.pop("sample_ids")
+    labels = inputs.pop("labels")  # popped so the model does not compute its own (unweighted) loss
+    mask = inputs.get("attention_mask")
+    if mask is not None and mask.dim() == 4:
+        inputs["attention_mask"] = _mask_for(model, mask)
+    outputs = model(**inputs, use_cache=False)
+    loss, _ = weighted_nll(outputs.logits, labels, sample_ids, weights, normalize)
+    return loss, outputs
 
 
 def _mask_for(model, mask: torch.Tensor) -> torch.Tensor | None:
