@@ -1,0 +1,103 @@
+"""`drift train` through the real entry point and under `accelerate launch` (one CPU process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from transformers import AutoModelForCausalLM
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.episode import initial_messages
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def drift(*args) -> int:
+    from cli.main import main
+
+    old = sys.argv
+    sys.argv = ["drift", *map(str, args)]
+    try:
+        main()
+        return 0
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        sys.argv = old
+
+
+@pytest.fixture()
+def data_file(tmp_path) -> Path:
+    p = ProtocolConfig()
+    rows = [{"messages": [*initial_messages(f"What is {i} + 1?", p),
+                          {"role": "assistant", "content": f"<answer>{i + 1}</answer>"}],
+             "weight": 1.0 + i % 2} for i in range(8)]
+    path = tmp_path / "weighted.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+FAST = ["--set", "train.per_device_train_batch_size=4", "--set", "train.gradient_accumulation_steps=1",
+        "--set", "train.learning_rate=1e-3"]
+
+
+def test_train_from_a_data_file(tmp_path, random_model_dir, data_file):
+    out = tmp_path / "model"
+    rc = drift("train", "-w", tmp_path / "ws", "--data", data_file, "--model", random_model_dir, "--out", out,
+               "--max-steps", 2, "--quiet", *FAST)
+    assert rc == 0
+    AutoModelForCausalLM.from_pretrained(out)
+
+
+def test_missing_weights_for_the_scheme(tmp_path, random_model_dir, capsys):
+    """A workspace with a rollout but no weights for the scheme: clear error, exit 1, nothing written."""
+    ws = tmp_path / "ws"
+    assert drift("rollout", "-w", ws, "--model", random_model_dir, "--n", 2, "--max-turns", 1, "--quiet",
+                 "--set", "prompts.source=arithmetic", "--set", "prompts.count=2",
+                 "--set", "rollout.max_new_tokens=3", "--set", "rollout.engine=hf") == 0
+    capsys.readouterr()
+    rc = drift("train", "-w", ws, "--scheme", "rft", "--out", tmp_path / "m", "--quiet")
+    err = capsys.readouterr().err
+    assert rc == 1 and "weights" in err and "rft" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_bad_data_file_and_empty_set(tmp_path, random_model_dir, capsys):
+    assert drift("train", "-w", tmp_path / "ws", "--data", tmp_path / "nope.parquet", "--model",
+                 random_model_dir, "--out", tmp_path / "m") == 1
+    assert "not found" in capsys.readouterr().err
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"messages": pa.array([], pa.list_(pa.struct([("role", pa.string()),
+                                                                            ("content", pa.string())]))),
+                             "weight": pa.array([], pa.float64())}), empty)
+    assert drift("train", "-w", tmp_path / "ws", "--data", empty, "--model", random_model_dir,
+                 "--out", tmp_path / "m") == 1
+    assert "empty training set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["cpu", "fsdp", "deepspeed_zero3"])
+def test_shipped_accelerate_configs_parse(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    cfg = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))
+    assert cfg.num_processes >= 1
+
+
+@pytest.mark.slow
+def test_accelerate_launch_single_process_cpu(tmp_path, random_model_dir, data_file):
+    out = tmp_path / "model"
+    launcher = Path(sys.executable).with_name("accelerate")
+    cmd = [str(launcher), "launch", "--config_file", str(REPO / "configs/accelerate/cpu.yaml"), "-m", "cli.main",
+           "train", "-w", str(tmp_path / "ws"), "--data", str(data_file), "--model", str(random_model_dir),
+           "--out", str(out), "--max-steps", "2", "--quiet", *FAST]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    AutoModelForCausalLM.from_pretrained(out)
+    assert (out / "drift_train.json").exists()
