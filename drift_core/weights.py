@@ -1,0 +1,281 @@
+"""Weights stage: returns and per-prompt importance weights as SQL over the trajectory tables.
+
+`compute_weights` refreshes three tables in warehouse.duckdb inside one transaction:
+    returns             sql/returns.sql             one row per trajectory and gamma
+    weights             sql/weights.sql             one row per trajectory and weighting
+    weight_diagnostics  sql/weight_diagnostics.sql  one row per run and weighting
+A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay.
+`training_set` reads one weighting back, joined to the messages, for the trainer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from drift_core.config.weights import SCHEMES, WeightsConfig
+from drift_core.errors import DriftError
+from drift_core.sqlfiles import load_sql, run_sql
+from drift_core.store import Workspace
+
+DERIVED_TABLES = ("returns", "weights", "weight_diagnostics")
+# beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
+AUTO_BETA_RANGE = (1e-3, 1e3)
+AUTO_BETA_STEPS = 40
+
+
+@dataclass
+class RunDiagnostics:
+    """Per-run figures of one weighting (a row of weight_diagnostics)."""
+
+    run_id: str
+    prompts: int
+    trajectories: int
+    solved_share: float
+    all_fail_prompts: int
+    mean_ess_fraction: float | None
+    success_weight_share: float | None
+    all_fail_weight_share: float | None
+    mean_weight: float
+    max_weight: float
+    zero_weight_share: float
+
+
+@dataclass
+class WeightsSummary:
+    """What compute_weights did: the weighting's key, the beta it used, and per-run diagnostics."""
+
+    scheme: str
+    gamma: float
+    beta: float | None  # the temperature used (resolved for 'auto'); None for uniform / rft
+    beta_spec: str  # the key: 'auto', the number as text, or 'none'
+    run_ids: list[str]
+    rows: int
+    runs: list[RunDiagnostics] = field(default_factory=list)
+    target_ess: float | None = None  # set for beta='auto'
+    target_met: bool | None = None  # False when even the largest beta misses target_ess
+    seconds: float = 0.0
+
+    @property
+    def mean_ess_fraction(self) -> float | None:
+        """Prompt-weighted mean of the runs' mean ESS fractions."""
+        vals = [(r.mean_ess_fraction, r.prompts) for r in self.runs if r.mean_ess_fraction is not None]
+        total = sum(n for _, n in vals)
+        return sum(v * n for v, n in vals) / total if total else None
+
+    def metrics(self) -> dict[str, float]:
+        """Flat numeric metrics (for MLflow): totals over runs, weighted by trajectories/prompts."""
+        out: dict[str, float] = {"weights_rows": float(self.rows)}
+        if self.beta is not None:
+            out["beta"] = self.beta
+        if self.mean_ess_fraction is not None:
+            out["mean_ess_fraction"] = self.mean_ess_fraction
+        n = sum(r.trajectories for r in self.runs)
+        w = sum(r.mean_weight * r.trajectories for r in self.runs)
+        if n:
+            out["mean_weight"] = w / n
+            out["max_weight"] = max(r.max_weight for r in self.runs)
+            out["zero_weight_share"] = sum(r.zero_weight_share * r.trajectories for r in self.runs) / n
+            out["solved_share"] = sum(r.solved_share * r.trajectories for r in self.runs) / n
+        if w > 0:
+            for key in ("success_weight_share", "all_fail_weight_share"):
+                vals = [getattr(r, key) for r in self.runs]
+                if all(v is not None for v in vals):
+                    out[key] = sum(v * r.mean_weight * r.trajectories for v, r in zip(vals, self.runs, strict=True)) / w
+        out["all_fail_prompts"] = float(sum(r.all_fail_prompts for r in self.runs))
+        out["prompts"] = float(sum(r.prompts for r in self.runs))
+        return out
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["mean_ess_fraction"] = self.mean_ess_fraction
+        return d
+
+
+def beta_spec(scheme: str, beta: float | str) -> str:
+    """The text key of a requested beta: 'auto', repr of the float, or 'none' where unused."""
+    if scheme in ("uniform", "rft"):
+        return "none"
+    if beta == "auto":
+        return "auto"
+    try:
+        value = float(beta)
+    except (TypeError, ValueError):
+        raise DriftError(f"beta must be a number > 0 or 'auto', got {beta!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise DriftError(f"beta must be a finite number > 0 or 'auto', got {beta!r}")
+    return repr(value)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in DERIVED_TABLES:
+        run_sql(con, f"tables/{table}")
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in run_sql(con, "checks/runs").fetchall()]
+
+
+def compute_weights(
+    workspace: Workspace,
+    cfg: WeightsConfig,
+    run_id: str | None = None,
+    *,
+    memory_limit: str | None = None,
+) -> WeightsSummary:
+    """Refresh returns, weights and weight_diagnostics for one weighting of the selected runs.
+
+    run_id None: cfg.run_id, else every run in the warehouse, weighted together (one beta for all,
+    which matters only for beta='auto'; groups never cross runs). Bad input (NaN/inf rewards, missing
+    prompt_id, unknown run) raises DriftError and leaves every table as it was.
+    memory_limit: DuckDB memory cap such as '1GB' (spills to <workspace>/tmp beyond it).
+    """
+    t0 = time.perf_counter()
+    _check_cfg(cfg)
+    spec = beta_spec(cfg.scheme, cfg.beta)
+    con = workspace.connect()
+    try:
+        if memory_limit:
+            tmp = workspace.root / "tmp"
+            tmp.mkdir(parents=True, exist_ok=True)
+            run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+        ensure_tables(con)
+        runs = _resolve_runs(con, run_id or cfg.run_id)
+        bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
+        if bad:
+            lines = [f"  run {r[0]}, prompt_id {r[1]!r}, sample_idx {r[2]}: {r[3]}" for r in bad]
+            raise DriftError("cannot compute weights, bad trajectories (nothing written):\n" + "\n".join(lines))
+        con.begin()
+        try:
+            run_sql(con, "returns", {"run_ids": runs, "gamma": cfg.gamma})
+            beta, target_met = _resolve_beta(con, cfg, runs)
+            params = {
+                "run_ids": runs,
+                "gamma": cfg.gamma,
+                "scheme": cfg.scheme,
+                "beta": beta,
+                "beta_spec": spec,
+                "all_fail_zero": cfg.all_fail_zero,
+                "weight_cap": cfg.weight_cap,
+            }
+            rows = run_sql(con, "weights", params).fetchone()[0]
+            key = {"run_ids": runs, "scheme": cfg.scheme, "beta_spec": spec, "gamma": cfg.gamma}
+            run_sql(con, "weight_diagnostics", key)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        diags = _read_diagnostics(con, key)
+    finally:
+        con.close()
+    return WeightsSummary(
+        scheme=cfg.scheme,
+        gamma=cfg.gamma,
+        beta=beta,
+        beta_spec=spec,
+        run_ids=runs,
+        rows=int(rows),
+        runs=diags,
+        target_ess=cfg.target_ess if spec == "auto" else None,
+        target_met=target_met,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _check_cfg(cfg: WeightsConfig) -> None:
+    """Re-check what pydantic checks, for configs built without validation (model_construct)."""
+    if cfg.scheme not in SCHEMES:
+        raise DriftError(f"unknown weighting scheme {cfg.scheme!r}; choose one of {', '.join(SCHEMES)}")
+    if not (0.0 < cfg.gamma <= 1.0):
+        raise DriftError(f"gamma must be in (0, 1], got {cfg.gamma!r}")
+    if cfg.weight_cap is not None and not cfg.weight_cap > 0:
+        raise DriftError(f"weight_cap must be > 0, got {cfg.weight_cap!r}")
+    if not (0.0 < cfg.target_ess <= 1.0):
+        raise DriftError(f"target_ess must be in (0, 1], got {cfg.target_ess!r}")
+
+
+def _resolve_runs(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[str]:
+    runs = list_runs(con)
+    if not runs:
+        raise DriftError("the warehouse has no trajectories; run `drift rollout` or `drift import-jsonl` first")
+    if run_id is None:
+        return runs
+    if run_id not in runs:
+        raise DriftError(f"no run {run_id!r} in the trajectories table; runs: {', '.join(runs)}")
+    return [run_id]
+
+
+def _resolve_beta(con, cfg: WeightsConfig, runs: list[str]) -> tuple[float | None, bool | None]:
+    if cfg.scheme in ("uniform", "rft"):
+        return None, None
+    if cfg.beta != "auto":
+        return float(cfg.beta), None
+    return auto_beta(con, runs, cfg.gamma, cfg.target_ess, cfg.scheme == "drift-ext" and cfg.all_fail_zero)
+
+
+def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fail: bool) -> tuple[float, bool]:
+    """Smallest beta (sharpest weights) whose mean per-prompt ESS/n reaches `target`.
+
+    ESS/n grows with beta (flatter weights), so bisect log(beta) over AUTO_BETA_RANGE; the answer is
+    rounded up to 3 significant digits (still meets the target). Needs the returns rows at `gamma`.
+    Returns (beta, target_met); target_met is False when even the largest beta falls short.
+    """
+    run_sql(con, "auto_beta_groups", {"run_ids": runs, "gamma": gamma, "exclude_all_fail": exclude_all_fail})
+
+    def ess(beta: float) -> float:
+        value = run_sql(con, "auto_beta_ess", {"beta": beta}).fetchone()[0]
+        return 1.0 if value is None else value
+
+    lo, hi = AUTO_BETA_RANGE
+    if ess(lo) >= target:
+        return lo, True
+    if ess(hi) < target:
+        return hi, False
+    for _ in range(AUTO_BETA_STEPS):
+        mid = math.sqrt(lo * hi)
+        if ess(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    digits = 2 - math.floor(math.log10(hi))
+    rounded = math.ceil(hi * 10**digits) / 10**digits
+    return (rounded if ess(rounded) >= target else hi), True
+
+
+def _read_diagnostics(con, key: dict) -> list[RunDiagnostics]:
+    rel = run_sql(con, "checks/diagnostics_of", key)
+    cols = [d[0] for d in rel.description]
+    names = set(RunDiagnostics.__dataclass_fields__)
+    return [RunDiagnostics(**{c: v for c, v in zip(cols, row, strict=True) if c in names}) for row in rel.fetchall()]
+
+
+def training_set(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, scheme: str, gamma: float, beta: float | str
+) -> pa.Table:
+    """The weighted SFT set of one run and weighting: run_id, prompt_id, sample_idx, messages
+    (list<struct<role, content>>), weight (double), plus return, solved, num_turns, t_star, scheme,
+    beta, gamma. Ordered by (prompt_id, sample_idx). Raises DriftError naming the weighting if absent."""
+    if scheme not in SCHEMES:
+        raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    spec = beta_spec(scheme, beta)
+    params = {"run_id": run_id, "scheme": scheme, "beta_spec": spec, "gamma": float(gamma)}
+    try:
+        table = con.sql(load_sql("training_set"), params=params).to_arrow_table()
+    except duckdb.CatalogException:
+        raise DriftError(
+            f"no weights in this warehouse yet (asked for run {run_id!r}, scheme {scheme}, beta {spec}, "
+            f"gamma {gamma}); run `drift weights` first"
+        ) from None
+    if table.num_rows == 0:
+        have = run_sql(con, "checks/available_weightings", {"run_id": run_id}).fetchall()
+        known = "; ".join(f"{s} beta={b} gamma={g}" for s, b, _, g in have) or "none"
+        raise DriftError(
+            f"no weights for run {run_id!r} with scheme {scheme}, beta {spec}, gamma {gamma}; "
+            f"computed for this run: {known}. Run `drift weights --scheme {scheme} --beta {beta} "
+            f"--gamma {gamma}` first"
+        )
+    return table
