@@ -1,0 +1,124 @@
+"""`drift weights` and `drift export-dataset`: importance weights in SQL, and the weighted training set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.errors import DriftError
+from drift_core.jsonl_io import write_dataset
+from drift_core.store import Workspace
+from drift_core.weights import WeightsSummary, compute_weights, list_runs, training_set
+
+
+def _beta_value(beta: str | None):
+    """--beta takes a number or 'auto'; YAML-style parsing happens in resolve_config."""
+    if beta is None or beta == "auto":
+        return beta
+    try:
+        return float(beta)
+    except ValueError:
+        raise DriftError(f"--beta must be a number > 0 or 'auto', got {beta!r}") from None
+
+
+@app.command("weights")
+def weights_cmd(
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    workspace: Path | None = WorkspaceOpt,
+    scheme: str | None = typer.Option(None, help="drift | uniform | rft | drift-ext"),
+    gamma: float | None = typer.Option(None, help="Per-turn discount in (0, 1]."),
+    beta: str | None = typer.Option(None, help="Temperature > 0, or 'auto' (meets --target-ess)."),
+    target_ess: float | None = typer.Option(None, help="Mean per-prompt ESS/n that beta=auto aims for."),
+    all_fail_zero: bool | None = typer.Option(None, help="drift-ext: weight 0 for prompts with no success."),
+    weight_cap: float | None = typer.Option(None, help="drift-ext: clip weights at this value."),
+    run_id: str | None = typer.Option(None, help="Run to weight (default: every run in the warehouse)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
+) -> None:
+    """Compute returns and importance weights (SQL over the trajectory tables) and print diagnostics."""
+    cfg = resolve_config(
+        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=_beta_value(beta),
+        weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
+        weights__run_id=run_id,
+    )
+    summary = compute_weights(Workspace(cfg.workspace), cfg.weights)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print_summary(summary)
+
+
+def print_summary(s: WeightsSummary) -> None:
+    """One column per run, one row per diagnostic (fits a narrow terminal)."""
+    beta = "-" if s.beta is None else f"{s.beta:g}" + (" (auto)" if s.beta_spec == "auto" else "")
+    t = Table(title=f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}  ({s.rows} rows, {s.seconds:.2f} s)")
+    t.add_column("diagnostic")
+    for r in s.runs:
+        t.add_column(r.run_id, justify="right", overflow="fold")
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    rows = [
+        ("prompts", lambda r: str(r.prompts)),
+        ("trajectories", lambda r: str(r.trajectories)),
+        ("solved trajectories", lambda r: pct(r.solved_share)),
+        ("all-fail prompts", lambda r: str(r.all_fail_prompts)),
+        ("mean ESS/n per prompt", lambda r: "-" if r.mean_ess_fraction is None else f"{r.mean_ess_fraction:.3f}"),
+        ("weight on solved", lambda r: pct(r.success_weight_share)),
+        ("weight on all-fail prompts", lambda r: pct(r.all_fail_weight_share)),
+        ("mean / max weight", lambda r: f"{r.mean_weight:.3g} / {r.max_weight:.3g}"),
+        ("zero weights", lambda r: pct(r.zero_weight_share)),
+    ]
+    for name, fmt in rows:
+        t.add_row(name, *[fmt(r) for r in s.runs])
+    con = Console()
+    con.print(t)
+    if s.target_met is False:
+        con.print(f"[yellow]beta=auto: even beta={s.beta:g} does not reach target ESS/n {s.target_ess}[/]")
+
+
+@app.command("export-dataset")
+def export_dataset_cmd(
+    out: Path = typer.Argument(..., help="Output file: .parquet or .jsonl"),
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    workspace: Path | None = WorkspaceOpt,
+    scheme: str | None = typer.Option(None, help="drift | uniform | rft | drift-ext"),
+    gamma: float | None = typer.Option(None, help="Per-turn discount of the weighting."),
+    beta: str | None = typer.Option(None, help="beta of the weighting (a number or 'auto')."),
+    run_id: str | None = typer.Option(None, help="Run (default: the only run in the warehouse)."),
+    fmt: str | None = typer.Option(None, "--format", help="parquet | jsonl (default: from the suffix)."),
+    drop_zero: bool = typer.Option(False, help="Leave out trajectories with weight 0."),
+) -> None:
+    """Write the weighted training set (messages + weight) of a computed weighting."""
+    cfg = resolve_config(
+        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=_beta_value(beta),
+        weights__run_id=run_id,
+    )
+    ws = Workspace(cfg.workspace)
+    con = ws.connect(read_only=True)
+    try:
+        rid = cfg.weights.run_id or _only_run(con)
+        table = training_set(con, run_id=rid, scheme=cfg.weights.scheme, gamma=cfg.weights.gamma,
+                             beta=cfg.weights.beta)
+    finally:
+        con.close()
+    if drop_zero:
+        import pyarrow.compute as pc
+
+        table = table.filter(pc.greater(table["weight"], 0.0))
+    written = write_dataset(table, out, fmt)
+    typer.echo(f"wrote {table.num_rows} weighted trajectories of run {rid} to {out} ({written})")
+
+
+def _only_run(con) -> str:
+    runs = list_runs(con)
+    if len(runs) != 1:
+        raise DriftError(f"the warehouse has {len(runs)} runs ({', '.join(runs) or 'none'}); pick one with --run-id")
+    return runs[0]

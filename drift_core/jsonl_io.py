@@ -1,0 +1,211 @@
+"""Reference-format trajectory JSONL <-> the workspace's trajectories/turns tables (DESIGN §1, §5).
+
+Import: DuckDB parses and checks the whole file into a temp table first (no Python loop per line);
+only when every record is fine are the Parquet shards written (turns, then trajectories, as a
+rollout does), so a bad file writes nothing. Records become a run named `j-<file stem>-<content
+hash>` unless a run_id is given; sample_idx numbers a prompt's records in file order.
+Export writes each record back, equal as parsed JSON to what was imported (DESIGN: lossless).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from drift_core.errors import DriftError
+from drift_core.sqlfiles import run_sql
+from drift_core.store import Workspace
+
+SHARD_RECORDS = 250_000  # records per Parquet shard
+MANIFEST = "_import.json"
+
+
+@dataclass
+class ImportResult:
+    run_id: str
+    records: int
+    shards: int
+    seconds: float
+    skipped: bool = False  # the same file was already imported under this run_id
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def default_import_run_id(path: Path, digest: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem)[:40] or "import"
+    return f"j-{stem}-{digest[:10]}"
+
+
+def import_jsonl(
+    workspace: Workspace,
+    path: str | Path,
+    *,
+    run_id: str | None = None,
+    policy: str | None = None,
+    memory_limit: str = "1GB",
+    shard_records: int = SHARD_RECORDS,
+) -> ImportResult:
+    """Load a reference-format trajectory JSONL into trajectories/turns under one run_id."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    if not path.is_file():
+        raise DriftError(f"no such file: {path}")
+    digest = file_digest(path)
+    run_id = run_id or default_import_run_id(path, digest)
+    if not re.fullmatch(r"[A-Za-z0-9_.=-]+", run_id):
+        raise DriftError(f"run_id {run_id!r} may only use letters, digits and _ . = -")
+    existing = _existing_run(workspace, run_id, digest, path)
+    if existing is not None:
+        return existing
+
+    con = _scratch_connection(workspace, memory_limit)
+    try:
+        params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}"}
+        try:
+            run_sql(con, "io/import_reference_staged", params)
+        except duckdb.Error as exc:
+            raise DriftError(f"{path}: {_first_line(exc)} (nothing imported)") from None
+        problems = run_sql(con, "io/import_reference_problems").fetchall()
+        if problems:
+            lines = _line_numbers(path, [r[0] for r in problems])
+            msgs = [f"{path}:{ln}: {problem}" for ln, (_, problem) in zip(lines, problems, strict=True)]
+            raise DriftError("bad records (nothing imported):\n" + "\n".join(msgs))
+        n = con.execute("select count(*) from import_staged").fetchone()[0]
+        if n == 0:
+            raise DriftError(f"{path}: no records (nothing imported)")
+        shards = _write_shards(workspace, con, run_id, n, shard_records)
+        manifest = {"run_id": run_id, "source": str(path.resolve()), "blake2b": digest, "records": n}
+        (workspace.run_dir(run_id) / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    finally:
+        con.close()
+    # Make the new run visible in the warehouse's views (they exist once a writer connected).
+    workspace.connect().close()
+    return ImportResult(run_id, n, shards, time.perf_counter() - t0)
+
+
+def _existing_run(ws: Workspace, run_id: str, digest: str, path: Path) -> ImportResult | None:
+    run_dirs = [ws.table_dir(t) / run_id for t in ("trajectories", "turns")]
+    if not any(d.exists() for d in run_dirs):
+        return None
+    mf = ws.run_dir(run_id) / MANIFEST
+    if mf.exists():
+        old = json.loads(mf.read_text())
+        if old.get("blake2b") == digest:
+            shards = len(list(ws.run_dir(run_id).glob("shard-*.parquet")))
+            return ImportResult(run_id, old["records"], shards, 0.0, skipped=True)
+    raise DriftError(
+        f"run_id {run_id!r} already exists in {ws.root} with other content; pick another --run-id"
+    )
+
+
+def _scratch_connection(ws: Workspace, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to <workspace>/tmp beyond memory_limit."""
+    tmp = ws.root / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+    return con
+
+
+def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -> int:
+    """turns then trajectories per shard (the trajectories shard marks it complete); all or nothing."""
+    written: list[Path] = []
+    try:
+        k = 0
+        for first in range(1, n + 1, shard_records):
+            rng = {"first": first, "last": first + shard_records - 1}
+            turns = run_sql(con, "io/import_reference_turns", rng).to_arrow_table()
+            written.append(ws.write_shard("turns", run_id, k, turns))
+            trajs = run_sql(con, "io/import_reference_trajectories", rng).to_arrow_table()
+            written.append(ws.write_shard("trajectories", run_id, k, trajs))
+            k += 1
+        return k
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        for t in ("trajectories", "turns"):
+            shutil.rmtree(ws.table_dir(t) / run_id, ignore_errors=True)
+        raise
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def _line_numbers(path: Path, record_nos: list[int]) -> list[int]:
+    """File line numbers of the given 1-based record numbers (DuckDB skips blank lines)."""
+    wanted = sorted(set(record_nos))
+    found: dict[int, int] = {}
+    rec = 0
+    with path.open("rb") as f:
+        for line_no, line in enumerate(f, start=1):
+            if line.strip():
+                rec += 1
+                if rec == wanted[len(found)]:
+                    found[rec] = line_no
+                    if len(found) == len(wanted):
+                        break
+    return [found.get(r, r) for r in record_nos]
+
+
+# -- export --------------------------------------------------------------------------------------
+def export_jsonl(workspace: Workspace, run_id: str, out: str | Path) -> int:
+    """Write run_id's trajectories as reference-format JSONL (file order for imported runs)."""
+    out = Path(out)
+    shards = sorted(workspace.run_dir(run_id).glob("shard-*.parquet"))
+    if not shards:
+        raise DriftError(f"no run {run_id!r} in {workspace.root} (no trajectories shards)")
+    con = duckdb.connect()
+    n = 0
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        glob = str(workspace.run_dir(run_id) / "shard-*.parquet")
+        reader = run_sql(con, "io/export_reference_jsonl", {"glob": glob}).to_arrow_reader(100_000)
+        with tmp.open("w", encoding="utf-8") as f:
+            for batch in reader:
+                lines = batch.column(0).to_pylist()
+                f.write("\n".join(lines))
+                f.write("\n")
+                n += len(lines)
+        tmp.replace(out)
+    finally:
+        con.close()
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+def write_dataset(table: pa.Table, out: str | Path, fmt: str | None = None) -> str:
+    """Write a training set as Parquet or JSONL (messages as a list of {role, content}, weight)."""
+    out = Path(out)
+    fmt = fmt or ("jsonl" if out.suffix in (".jsonl", ".json") else "parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        if fmt == "parquet":
+            pq.write_table(table, tmp, compression="zstd")
+        elif fmt == "jsonl":
+            with tmp.open("w", encoding="utf-8") as f:
+                for batch in table.to_batches(50_000):
+                    for row in batch.to_pylist():
+                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            raise DriftError(f"unknown dataset format {fmt!r}; use parquet or jsonl")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return fmt
