@@ -22,7 +22,12 @@ class TinyWorldConfig(StageConfig):
     intermediate_size: int = Field(384, ge=8, description="MLP width.")
 
     # Pre-training schedule.
-    steps: int = Field(1800, ge=1, description="Optimizer steps of pre-training.")
+    threads: int = Field(
+        1, ge=1,
+        description="torch CPU threads while building. 1 by default: on a shared 2-core machine two threads ran "
+        "10x slower than one (they wait on each other), and a fixed count keeps a seed's weights identical.",
+    )
+    steps: int = Field(1500, ge=1, description="Optimizer steps of pre-training.")
     batch_size: int = Field(32, ge=1, description="Dialogues per step.")
     lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate (1e-3 worked; 3e-3 stalled, DESIGN §7).")
     warmup_steps: int = Field(50, ge=0, description="Linear warm-up steps; cosine decay to lr/10 after.")
@@ -41,6 +46,20 @@ class TinyWorldConfig(StageConfig):
         0.7, ge=0, le=1,
         description="Turn 1 on a problem with a carry (add) or borrow (sub) in the ones column: share of "
         "dialogues that drop it (answer off by 10). Above 0.5 it is the greedy answer; feedback fixes it.",
+    )
+    sign_rate: float = Field(
+        0.7, ge=0, le=1,
+        description="Turn 1 on a subtraction with a negative result: share of dialogues that drop the sign.",
+    )
+    stubborn_fix_rate: float = Field(
+        0.3, ge=0, le=1,
+        description="After 'Incorrect' on a negative-result problem: share of correct answers (the rest "
+        "repeats, see stubborn_repeat_rate). Below stubborn_repeat_rate, greedy repeats the dropped sign "
+        "to the end: a failure T=1 rollouts can fix and the repeat penalty targets.",
+    )
+    stubborn_repeat_rate: float = Field(
+        0.55, ge=0, le=1,
+        description="After 'Incorrect' on a negative-result problem: share repeating the last wrong answer.",
     )
     slip_rate: float = Field(0.1, ge=0, le=1, description="Turn 1 otherwise: share of near-miss wrong answers.")
     fix_rate: float = Field(0.75, ge=0, le=1, description="After 'Incorrect': share of correct answers.")
@@ -76,9 +95,11 @@ class TinyWorldConfig(StageConfig):
         if size == "default":
             return cls(size="default", seed=seed, **overrides)
         if size == "test":
+            # Seconds, not minutes: a small model on an easier world (1-digit sums are in the splits).
             preset = dict(
-                hidden_size=64, num_layers=2, num_heads=2, intermediate_size=192, steps=150, batch_size=32,
-                lr=3e-3, warmup_steps=10, train_count=64, test_count=64, card_all_fail_n=0,
+                hidden_size=64, num_layers=2, num_heads=2, intermediate_size=192, steps=300, batch_size=32,
+                lr=3e-3, warmup_steps=20, clean_levels=[1], level_weights={1: 2.0, 3: 1.0},
+                split_levels={1: 1.0, 3: 1.0}, train_count=32, test_count=32, card_all_fail_n=0,
             )
             return cls(size="test", seed=seed, **{**preset, **overrides})
         raise ValueError(f"unknown tiny-world size '{size}' (choose default or test)")

@@ -86,6 +86,13 @@ def dropped_carry(problem: dict) -> int | None:
     return None
 
 
+def dropped_sign(problem: dict) -> int | None:
+    """The other classic slip: a negative difference written without its sign (22 - 57 -> 35); else None."""
+    if problem["op"] == "-" and problem["a"] < problem["b"]:
+        return problem["b"] - problem["a"]
+    return None
+
+
 def near_miss(value: int, rng: random.Random, avoid: set[int] | frozenset[int] = frozenset()) -> int:
     """A plausible wrong answer near `value` (off by 1, 2 or 10), never `value` or one in `avoid`."""
     offsets = [-10, -2, -1, 1, 2, 10]

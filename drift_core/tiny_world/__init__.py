@@ -72,20 +72,20 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     corpus = [p["question"] for lv in sorted(pools) for p in pools[lv][:200]] + protocol_pieces()
     tokenizer = build_tokenizer(corpus)
 
-    model = build_model(cfg, tokenizer)
-    t1 = time.perf_counter()
-    losses = pretrain(model, tokenizer, pools, cfg, progress=progress)
-    train_s = time.perf_counter() - t1
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        model = build_model(cfg, tokenizer)
+        t1 = time.perf_counter()
+        losses = pretrain(model, tokenizer, pools, cfg, progress=progress)
+        train_s = time.perf_counter() - t1
+        model.save_pretrained(out, safe_serialization=True)
+        tokenizer.save_pretrained(out)
+        _write_splits(out, splits)
+        metrics = measure(out, splits["test"], cfg, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
 
-    (out / "prompts").mkdir(exist_ok=True)
-    for name, rows in splits.items():
-        with (out / "prompts" / f"{name}.jsonl").open("w") as f:
-            for p in rows:
-                f.write(json.dumps({k: p[k] for k in SPLIT_FIELDS}) + "\n")
-
-    metrics = measure(out, splits["test"], cfg, progress=progress)
     card = {
         "kind": "drift-tiny-world",
         "version": CARD_VERSION,
@@ -103,7 +103,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
             "steps": cfg.steps,
             "batch_size": cfg.batch_size,
             "seconds": round(train_s, 1),
-            "threads": torch.get_num_threads(),
+            "threads": cfg.threads,
             "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
             "problems_per_level": {str(lv): len(ps) for lv, ps in sorted(pools.items())},
         },
@@ -115,6 +115,14 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     }
     write_card(out, card)
     return out
+
+
+def _write_splits(out: Path, splits: dict[str, list[dict]]) -> None:
+    (out / "prompts").mkdir(exist_ok=True)
+    for name, rows in splits.items():
+        with (out / "prompts" / f"{name}.jsonl").open("w") as f:
+            for p in rows:
+                f.write(json.dumps({k: p[k] for k in SPLIT_FIELDS}) + "\n")
 
 
 def read_card(model_dir: str | Path) -> dict | None:

@@ -6,6 +6,9 @@ assistant turns (the text generated after the '<answer>' prefill) separated by t
 (TinyWorldConfig) decides the imperfection:
 - turn 1 on a carry/borrow problem drops the carry with `trap_rate` (> 0.5: the greedy answer is
   wrong in a systematic way that the next turn fixes, so greedy multi@5 - multi@1 is large);
+- turn 1 on a subtraction with a negative result drops the sign with `sign_rate`, and after feedback
+  such dialogues are stubborn: they repeat it with `stubborn_repeat_rate` and fix it only with
+  `stubborn_fix_rate` (greedy repeats to the end; sampling sometimes escapes);
 - other turn-1 answers slip to a near miss with `slip_rate`;
 - after feedback: correct with `fix_rate`, the last wrong answer again with `repeat_rate`, else a new slip;
 - `malformed_rate` of responses (and `zero_malformed_rate` of turn-1 answers ending in 0) omit '</answer>'.
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.episode import initial_messages
-from drift_core.prompts.arithmetic import dropped_carry, near_miss
+from drift_core.prompts.arithmetic import dropped_carry, dropped_sign, near_miss
 
 
 @dataclass(frozen=True)
@@ -43,21 +46,24 @@ def synth_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clea
     gold = int(problem["gold"])
     if clean:
         return Dialogue(problem["question"], (f"{gold}</answer>",))
-    trap = dropped_carry(problem)
+    carry, sign = dropped_carry(problem), dropped_sign(problem)
+    fix, repeat = (cfg.stubborn_fix_rate, cfg.stubborn_repeat_rate) if sign else (cfg.fix_rate, cfg.repeat_rate)
     wrong: list[int] = []  # wrong answers given so far, in order
     generated: list[str] = []
     for t in range(1, cfg.max_turns + 1):
         r = rng.random()
         if t == 1:
-            if trap is not None and r < cfg.trap_rate:
-                ans = trap
+            if carry is not None and r < cfg.trap_rate:
+                ans = carry
+            elif sign is not None and r < cfg.sign_rate:
+                ans = sign
             elif rng.random() < cfg.slip_rate:
                 ans = near_miss(gold, rng)
             else:
                 ans = gold
-        elif r < cfg.fix_rate:
+        elif r < fix:
             ans = gold
-        elif r < cfg.fix_rate + cfg.repeat_rate:
+        elif r < fix + repeat:
             ans = wrong[-1]
         else:
             ans = near_miss(gold, rng, avoid=set(wrong))

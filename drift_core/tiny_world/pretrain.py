@@ -109,10 +109,11 @@ def pretrain(
     pools: dict[int, list[dict]],
     cfg: TinyWorldConfig,
     progress: bool = True,
-    log: Callable[[str], None] | None = None,
+    on_step: Callable[[int, object], None] | None = None,
 ) -> list[float]:
     """Train `model` in place on dialogues drawn from `pools` (level -> problems); returns the loss curve.
 
+    `on_step(step, model)` runs after every step (step counts from 1).
     Curriculum: the first `clean_share` of steps draw clean single-turn dialogues from `clean_levels`;
     the rest draw the imperfect mixture from `level_weights`.
     """
@@ -142,5 +143,7 @@ def pretrain(
         losses.append(loss.item())
         if step % 20 == 0:
             bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}", refresh=False)
+        if on_step is not None:
+            on_step(step + 1, model)  # e.g. a learning-curve probe; it must restore model.train()
     model.eval()
     return losses

@@ -1,0 +1,167 @@
+"""The tiny world at its `test` size: files, splits, card, Auto-class loading, chat template, engines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.tiny_world import TinyWorldConfig
+from drift_core.errors import DriftError
+from drift_core.tiny_world import SPLIT_FIELDS, ensure_tiny_world, pretrain_pools, prompts_file, read_card
+
+
+def read_split(d: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (d / "prompts" / f"{name}.jsonl").read_text().splitlines()]
+
+
+def test_files_and_no_custom_code(tiny_world_dir):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "card.json",
+                 "README.md", "prompts/train.jsonl", "prompts/test.jsonl"):
+        assert (tiny_world_dir / name).is_file(), name
+    assert not list(tiny_world_dir.glob("*.py"))  # nothing for trust_remote_code to run
+    cfg = json.loads((tiny_world_dir / "config.json").read_text())
+    assert cfg["architectures"] == ["LlamaForCausalLM"] and "auto_map" not in cfg
+
+
+def test_splits_are_disjoint_from_each_other_and_from_pretraining(tiny_world_dir):
+    card = read_card(tiny_world_dir)
+    train, test = read_split(tiny_world_dir, "train"), read_split(tiny_world_dir, "test")
+    assert len(train) == card["splits"]["train"] and len(test) == card["splits"]["test"]
+    for row in train + test:
+        assert set(row) == set(SPLIT_FIELDS)
+        assert str(eval(row["question"].removeprefix("What is ").rstrip("?"))) == row["gold"]  # exact gold
+    train_ids, test_ids = {r["prompt_id"] for r in train}, {r["prompt_id"] for r in test}
+    assert len(train_ids) == len(train) and len(test_ids) == len(test)
+    assert not train_ids & test_ids
+    # The pools pre-training drew from, rebuilt from the card's config, hold no split problem.
+    cfg = TinyWorldConfig(**card["config"])
+    pools = pretrain_pools(cfg, train_ids | test_ids)
+    pre_ids = {p["prompt_id"] for ps in pools.values() for p in ps}
+    assert pre_ids and not pre_ids & (train_ids | test_ids)
+
+
+def test_card_figures_within_loose_bounds(tiny_world_dir):
+    card = read_card(tiny_world_dir)
+    assert card["kind"] == "drift-tiny-world" and card["size"] == "test"
+    for mode in ("greedy", "sampled_t1"):
+        m = card["metrics"][mode]
+        ks = [m[f"multi@{k}"] for k in range(1, 6)]
+        assert ks == sorted(ks) and ks[0] >= 0.0 and ks[-1] <= 1.0  # multi@k never decreases in k
+        assert 0.0 <= m["malformed_share"] <= 0.5
+        assert 0.0 <= m["repeated_after_feedback_share"] <= 1.0
+        assert 1.0 <= m["mean_turns"] <= 5.0
+    # The test size is trained briefly, but it must already answer in the protocol's format and solve some.
+    assert card["metrics"]["sampled_t1"]["multi@5"] > 0.0 or card["metrics"]["greedy"]["multi@5"] > 0.0
+    assert "greedy" in (tiny_world_dir / "README.md").read_text()
+
+
+def test_auto_classes_load_and_chat_template_renders(tiny_world_dir):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from drift_core.episode import initial_messages
+
+    tok = AutoTokenizer.from_pretrained(tiny_world_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_world_dir)
+    assert type(model).__name__ == "LlamaForCausalLM"
+    assert tok.eos_token == "<|end|>" and tok.pad_token == "<pad>" and tok.pad_token_id != tok.eos_token_id
+    messages = initial_messages("What is 47 + 5?", ProtocolConfig())
+    ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+    text = tok.decode(ids)
+    assert text.startswith("<|system|>") and text.endswith("<|assistant|>")
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits  # [1, seq, vocab]
+    assert logits.shape == (1, len(ids), len(tok))
+
+
+def test_multi_turn_episode_renders_like_the_pretraining_data(tiny_world_dir):
+    """The rollout's render() of an episode tokenizes exactly as the pre-training dialogues were built."""
+    from drift_core.chat import load_tokenizer, render
+    from drift_core.episode import Episode, prefill_text
+    from drift_core.tiny_world.dialogues import Dialogue
+    from drift_core.tiny_world.pretrain import IGNORE, DialogueEncoder
+
+    tok = load_tokenizer(str(tiny_world_dir))
+    p = ProtocolConfig()
+    ep = Episode(prompt_id="x", sample_idx=0, question="What is 52 - 27?", gold="25", protocol=p)
+    for generated in ("35</answer>", "26", "25</answer>"):  # slip, malformed, fixed
+        ep.step(generated, 3)
+    assert [t.correct for t in ep.turns] == [False, False, True] and not ep.turns[1].format_ok
+    d = Dialogue("What is 52 - 27?", ("35</answer>", "26", "25</answer>"))
+    assert d.messages(p) == ep.messages
+    ids, labels = DialogueEncoder(tok, p).encode(d)
+    rendered = tok.apply_chat_template(ep.messages, tokenize=False)
+    assert tok(rendered, add_special_tokens=False).input_ids == ids
+    # Each turn's prompt (what the engine sees) is a prefix of the dialogue; loss only after the prefill.
+    prompt = tok(render(tok, ep.messages[:2], prefill_text(p)), add_special_tokens=False).input_ids
+    assert ids[: len(prompt)] == prompt and set(labels[: len(prompt)]) == {IGNORE}
+    assert tok.decode([i for i in labels if i != IGNORE], skip_special_tokens=True) == "35</answer>2625</answer>"
+    # Digits are single tokens; the protocol's long strings cost one token each.
+    assert tok.convert_ids_to_tokens(tok("1234", add_special_tokens=False).input_ids) == list("1234")
+    assert len(tok(p.feedback_incorrect, add_special_tokens=False).input_ids) == 1
+
+
+def test_hf_engine_runs_on_it(tiny_world_dir):
+    from drift_core.chat import render
+    from drift_core.engines import Sampling, make_engine
+    from drift_core.episode import initial_messages, prefill_text
+
+    engine = make_engine("hf", str(tiny_world_dir), device="cpu")
+    p = ProtocolConfig()
+    text = render(engine.tokenizer, initial_messages("What is 8 + 5?", p), prefill_text(p))
+    (out,) = engine.generate([text], Sampling(n=2, temperature=1.0, max_new_tokens=8, seed=0))
+    assert len(out) == 2 and all(c.num_tokens >= 1 for c in out)
+    engine.close()
+
+
+@pytest.mark.slow
+@pytest.mark.vllm
+def test_vllm_engine_runs_on_it(tiny_world_dir, tmp_path, monkeypatch):
+    from drift_core.engines import Sampling, make_engine, vllm_available
+
+    ok, why = vllm_available()
+    if not ok:
+        pytest.skip(why)
+    try:
+        import drift_core.engines.vllm  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"drift_core.engines.vllm is not there yet: {exc}")
+    for var in ("VLLM_CACHE_ROOT", "TORCHINDUCTOR_CACHE_DIR", "TMPDIR"):
+        monkeypatch.setenv(var, str(tmp_path))
+    engine = make_engine("vllm", str(tiny_world_dir))
+    try:
+        from drift_core.chat import load_tokenizer, render
+        from drift_core.episode import initial_messages, prefill_text
+
+        p = ProtocolConfig()
+        text = render(load_tokenizer(str(tiny_world_dir)), initial_messages("What is 8 + 5?", p), prefill_text(p))
+        (out,) = engine.generate([text], Sampling(n=2, temperature=1.0, max_new_tokens=8, seed=0))
+        assert len(out) == 2
+    finally:
+        engine.close()
+
+
+def test_ensure_reuses_a_built_world_and_names_bad_splits(tiny_world_dir, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(tiny_world_dir, ws / "tiny_world")
+    before = (ws / "tiny_world" / "model.safetensors").stat().st_mtime_ns
+    assert ensure_tiny_world(ws) == (ws / "tiny_world").resolve()
+    assert (ws / "tiny_world" / "model.safetensors").stat().st_mtime_ns == before  # not rebuilt
+    assert prompts_file(ws, "test").read_text() == (tiny_world_dir / "prompts" / "test.jsonl").read_text()
+    with pytest.raises(DriftError, match="no 'dev' split"):
+        prompts_file(ws, "dev")
+
+
+@pytest.mark.slow
+def test_same_seed_same_weights(tiny_world_dir, tmp_path):
+    from drift_core.tiny_world import build
+
+    again = build(tmp_path / "again", seed=0, size="test", progress=False)
+    for name in ("model.safetensors", "tokenizer.json", "prompts/train.jsonl", "prompts/test.jsonl"):
+        assert (again / name).read_bytes() == (tiny_world_dir / name).read_bytes(), name
+    a, b = read_card(again)["metrics"], read_card(tiny_world_dir)["metrics"]
+    assert a == b
