@@ -38,3 +38,9 @@ def run_sql(con, name: str, params: dict[str, Any] | None = None):
 def quote_literal(text: str) -> str:
     """A SQL string literal. Only for file paths in view DDL, which DuckDB cannot take as parameters."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def sql_relation(con, name: str, params: dict[str, Any] | None = None):
+    """sql/<name>.sql (one query) as a DuckDB relation with bound parameters: `.to_arrow_table()`,
+    `.to_arrow_reader()` or `.pl()` without the extra copy a DB-API result makes."""
+    return con.sql(load_sql(name), params=params or {})
