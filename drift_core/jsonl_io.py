@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import run_sql
+from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
 
 SHARD_RECORDS = 250_000  # records per Parquet shard
@@ -129,9 +129,9 @@ def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -
         k = 0
         for first in range(1, n + 1, shard_records):
             rng = {"first": first, "last": first + shard_records - 1}
-            turns = run_sql(con, "io/import_reference_turns", rng).to_arrow_table()
+            turns = sql_relation(con, "io/import_reference_turns", rng).to_arrow_table()
             written.append(ws.write_shard("turns", run_id, k, turns))
-            trajs = run_sql(con, "io/import_reference_trajectories", rng).to_arrow_table()
+            trajs = sql_relation(con, "io/import_reference_trajectories", rng).to_arrow_table()
             written.append(ws.write_shard("trajectories", run_id, k, trajs))
             k += 1
         return k
@@ -175,7 +175,7 @@ def export_jsonl(workspace: Workspace, run_id: str, out: str | Path) -> int:
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         glob = str(workspace.run_dir(run_id) / "shard-*.parquet")
-        reader = run_sql(con, "io/export_reference_jsonl", {"glob": glob}).to_arrow_reader(100_000)
+        reader = sql_relation(con, "io/export_reference_jsonl", {"glob": glob}).to_arrow_reader(100_000)
         with tmp.open("w", encoding="utf-8") as f:
             for batch in reader:
                 lines = batch.column(0).to_pylist()

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from drift_core.config.weights import SCHEMES, WeightsConfig
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import load_sql, run_sql
+from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
 
 DERIVED_TABLES = ("returns", "weights", "weight_diagnostics")
@@ -264,7 +264,7 @@ def training_set(
     spec = beta_spec(scheme, beta)
     params = {"run_id": run_id, "scheme": scheme, "beta_spec": spec, "gamma": float(gamma)}
     try:
-        table = con.sql(load_sql("training_set"), params=params).to_arrow_table()
+        table = sql_relation(con, "training_set", params).to_arrow_table()
     except duckdb.CatalogException:
         raise DriftError(
             f"no weights in this warehouse yet (asked for run {run_id!r}, scheme {scheme}, beta {spec}, "
