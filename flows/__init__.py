@@ -1,0 +1,1 @@
+"""Prefect flows. Importing this package does not import prefect (flows.defaults must run first)."""

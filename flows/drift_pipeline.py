@@ -1,0 +1,88 @@
+"""The DRIFT pipeline as a Prefect flow: a recipe, one cached task per stage.
+
+    drift run                                   # ephemeral Prefect API + MLflow SQLite in the workspace
+    drift run --set weights.beta=0.5            # reuses the rollout, recomputes weights/train/eval
+    drift run --refresh                         # recompute every stage
+    drift serve                                 # a deployment: run it from the Prefect UI with a form
+
+Every parameter is a typed config section, so the Prefect UI shows a form per stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+
+from drift_core.config import (
+    EvalConfig,
+    PipelineConfig,
+    PromptsConfig,
+    ProtocolConfig,
+    RolloutConfig,
+    TrainConfig,
+    WeightsConfig,
+)
+from drift_core.config.registry import RegistryConfig
+from tasks import tracking
+from tasks.evaluate import evaluate_task
+from tasks.model import reference_model
+from tasks.prompts import prompts_task
+from tasks.registry import register_task
+from tasks.rollout import rollout_task
+from tasks.stage import StageSettings, run_stage, stage_settings
+from tasks.train import train_task
+from tasks.weights import weights_task
+
+FLOW_NAME = "drift-pipeline"
+
+
+@flow(name=FLOW_NAME, log_prints=True)
+def drift_pipeline(
+    workspace: str = ".drift",
+    protocol: ProtocolConfig = ProtocolConfig(),
+    prompts: PromptsConfig = PromptsConfig(),
+    eval_prompts: PromptsConfig = PromptsConfig(split="test"),
+    rollout: RolloutConfig = RolloutConfig(),
+    weights: WeightsConfig = WeightsConfig(),
+    train: TrainConfig = TrainConfig(),
+    eval: EvalConfig = EvalConfig(),
+    registry: RegistryConfig = RegistryConfig(),
+    refresh: bool = False,
+) -> dict:
+    """Prompts -> rollout -> weights -> weighted SFT -> evaluate reference and candidate -> register."""
+    cfg = PipelineConfig(workspace=workspace, protocol=protocol, prompts=prompts, eval_prompts=eval_prompts,
+                         rollout=rollout, weights=weights, train=train, eval=eval, registry=registry)
+    ws = str(Path(workspace).expanduser().resolve())
+    settings = StageSettings(workspace=Path(ws), refresh=refresh)
+    with tracking.pipeline_run(ws, cfg) as parent, stage_settings(settings):
+        settings.parent_run_id = parent.info.run_id
+        reference = reference_model(ws, cfg.rollout)
+        train_prompts = run_stage(prompts_task, ws, cfg.prompts, stage_name="prompts")
+        test_prompts = run_stage(prompts_task, ws, cfg.eval_prompts, stage_name="eval-prompts")
+        samples = run_stage(rollout_task, ws, train_prompts, reference, cfg.protocol, cfg.rollout)
+        weighted = run_stage(weights_task, ws, samples, cfg.weights)
+        candidate = run_stage(train_task, ws, weighted, reference, cfg.protocol, cfg.train)
+        ref_eval = run_stage(evaluate_task, ws, reference, test_prompts, cfg.protocol, cfg.eval,
+                             stage_name="evaluate-reference")
+        cand_eval = run_stage(evaluate_task, ws, candidate.model, test_prompts, cfg.protocol, cfg.eval,
+                              baseline=ref_eval, stage_name="evaluate-candidate")
+        summary = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
+                   "reference": ref_eval.metrics, "candidate": cand_eval.metrics}
+        if cfg.registry.enabled:
+            reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, test_prompts, cfg.protocol,
+                            cfg.eval, weighted.fingerprint, cfg.registry, parent.info.run_id)
+            summary |= {"model": reg.name, "version": reg.version, "promoted": reg.promoted,
+                        "decision": reg.decision["reason"]}
+        tracking.log_summary({f"reference_{k}": v for k, v in ref_eval.metrics.items()}
+                             | {f"candidate_{k}": v for k, v in cand_eval.metrics.items()})
+    return summary
+
+
+def run_pipeline(cfg: PipelineConfig, refresh: bool = False) -> dict:
+    """Call the flow with a PipelineConfig (what `drift run` does)."""
+    return drift_pipeline(
+        workspace=cfg.workspace, protocol=cfg.protocol, prompts=cfg.prompts, eval_prompts=cfg.eval_prompts,
+        rollout=cfg.rollout, weights=cfg.weights, train=cfg.train, eval=cfg.eval, registry=cfg.registry,
+        refresh=refresh,
+    )

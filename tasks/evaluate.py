@@ -1,0 +1,71 @@
+"""Multi-turn evaluation of one model on the eval set (cached on model content, eval set and config)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from prefect import task
+
+from drift_core.config import EvalConfig, ProtocolConfig
+from drift_core.evaluate import SETTINGS_EXCLUDED, evaluate
+from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.plots import accuracy_by_turn
+from drift_core.store import Workspace
+from tasks.model import ModelRef
+from tasks.prompts import PromptsResult
+from tasks.stage import StageResult, cache_key
+
+CODE = ("drift_core.evaluate", "drift_core.multiturn", "drift_core.episode", "drift_core.engines",
+        "drift_core.answers", "drift_core.chat", "drift_core.stats", "sql")
+
+
+@dataclass
+class EvalResult(StageResult):
+    eval_id: str = ""
+    model: ModelRef | None = None
+    eval_set: str = ""  # fingerprint of (problems, protocol, eval settings): same value = comparable
+    per_problem: dict[str, int | None] = field(default_factory=dict)  # prompt_id -> t_star
+    max_turns: int = 5
+
+
+def eval_set_fingerprint(prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig) -> str:
+    return digest(prompts.fingerprint, protocol, cfg.model_dump(mode="json", exclude=SETTINGS_EXCLUDED))
+
+
+def multi_curve(metrics: dict, max_turns: int) -> list[float]:
+    return [metrics.get(f"multi@{k}") or 0.0 for k in range(1, max_turns + 1)]
+
+
+def _key(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
+         baseline: EvalResult | None = None) -> list:
+    return [code_fingerprint(*CODE), model.fingerprint, eval_set_fingerprint(prompts, protocol, cfg),
+            baseline.fingerprint if baseline else None]
+
+
+@task(name="evaluate", cache_key_fn=cache_key("evaluate", _key), persist_result=True)
+def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
+                  cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
+    """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""
+    ws = Workspace(workspace)
+    dataset = f"{prompts.tags.get('drift.split', 'eval')}-{prompts.fingerprint[:8]}"
+    res = evaluate(ws, model.path, prompts.rows, protocol, cfg, dataset=dataset, progress=False)
+    fp = digest(*_key(workspace, model, prompts, protocol, cfg, baseline))
+    out = ws.root / "artifacts" / "eval" / fp
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "per_problem.json").write_text(json.dumps(res.per_problem, indent=0, sort_keys=True))
+    files = [str(out / "per_problem.json")]
+    if baseline is not None:
+        files.append(str(accuracy_by_turn(
+            {"reference": multi_curve(baseline.metrics, protocol.max_turns),
+             "candidate": multi_curve(res.metrics, protocol.max_turns)},
+            out / "accuracy_by_turn.png", title=f"multi@k on {dataset} ({res.num_problems} problems)",
+        )))
+    metrics = {k: v for k, v in res.metrics.items() if v is not None}
+    metrics |= {"num_problems": res.num_problems, "generated_tokens": res.tokens, "seconds": res.seconds}
+    return EvalResult(
+        fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=metrics, files=files,
+        tags={"drift.eval_id": res.eval_id, "drift.model": model.path, "drift.dataset": dataset},
+        eval_id=res.eval_id, model=model, eval_set=eval_set_fingerprint(prompts, protocol, cfg),
+        per_problem=res.per_problem, max_turns=protocol.max_turns,
+    )

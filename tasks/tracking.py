@@ -1,0 +1,140 @@
+"""MLflow side of a pipeline run: one parent run, a nested run per stage, links to Prefect both ways.
+
+Tracking URI: MLFLOW_TRACKING_URI when set (e.g. the compose stack's server), else a SQLite store
+in the workspace (`sqlite:////abs/ws/mlflow.db`, four slashes for an absolute path) with artifacts
+under <ws>/mlartifacts.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import yaml
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+EXPERIMENT = "drift"
+MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value
+
+
+def tracking_uri(workspace: Path) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
+
+
+def setup(workspace: Path, experiment: str = EXPERIMENT) -> str:
+    """Point mlflow at the tracking store; create the experiment (artifacts in the workspace if local)."""
+    uri = tracking_uri(workspace)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient()
+    if client.get_experiment_by_name(experiment) is None:
+        location = None
+        if uri.startswith("sqlite:"):
+            location = (Path(workspace).resolve() / "mlartifacts").as_uri()
+        client.create_experiment(experiment, artifact_location=location)
+    mlflow.set_experiment(experiment)
+    return uri
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, str]:
+    """Nested config -> {'a.b': 'value'} with MLflow-sized string values."""
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="json")
+    out: dict[str, str] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix.rstrip(".")] = str(data)[:MAX_PARAM_CHARS]
+    return out
+
+
+@contextmanager
+def pipeline_run(workspace: Path, config: Any, run_name: str | None = None):
+    """The parent MLflow run of one pipeline run, tagged with (and tagged onto) the Prefect flow run."""
+    from prefect.runtime import flow_run
+
+    setup(workspace)
+    tags = {"drift.workspace": str(Path(workspace).resolve())}
+    if flow_run.id:
+        tags |= {"prefect.flow_run_id": flow_run.id, "prefect.flow_run_name": flow_run.name or ""}
+        if flow_run.ui_url and not flow_run.ui_url.startswith("None"):
+            tags["prefect.flow_run_url"] = flow_run.ui_url
+    with mlflow.start_run(run_name=run_name or flow_run.name or "drift", tags=tags) as run:
+        cfg = config.model_dump(mode="json") if hasattr(config, "model_dump") else config
+        mlflow.log_text(yaml.safe_dump(cfg, sort_keys=False), "config/resolved.yaml")
+        _link_prefect_to_mlflow(run.info.run_id, run.info.experiment_id)
+        yield run
+
+
+def _link_prefect_to_mlflow(run_id: str, experiment_id: str) -> None:
+    """Tag the Prefect flow run with the MLflow run id and leave a link artifact to it."""
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    if not flow_run.id:
+        return
+    with get_client(sync_client=True) as client:
+        fr = client.read_flow_run(flow_run.id)
+        client.update_flow_run(flow_run.id, tags=sorted(set(fr.tags) | {f"mlflow-run:{run_id}"}))
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("http"):
+        create_link_artifact(
+            f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}",
+            link_text=f"MLflow run {run_id}", key="mlflow-run", description="This flow run's MLflow parent run.",
+        )
+    else:
+        create_markdown_artifact(
+            f"MLflow run `{run_id}` (experiment `{experiment_id}`) in `{uri}`", key="mlflow-run",
+            description="This flow run's MLflow parent run.",
+        )
+
+
+def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_id: str | None) -> str:
+    """One nested run per stage: params, metrics, metric series, files; tags link the Prefect task run."""
+    client = MlflowClient()
+    tags = {"drift.stage": name, "drift.cached": str(cached).lower(), "prefect.task_run_id": task_run_id,
+            "drift.fingerprint": result.fingerprint, **result.tags}
+    if result.mlflow_run_id and not cached:
+        run_id = result.mlflow_run_id  # the task body opened its run (register: log_model needs a run)
+    else:
+        exp = mlflow.get_experiment_by_name(EXPERIMENT)
+        run_tags = {"mlflow.runName": name}
+        if parent_run_id:
+            run_tags["mlflow.parentRunId"] = parent_run_id
+        run_id = client.create_run(exp.experiment_id, tags=run_tags, run_name=name).info.run_id
+    import time
+
+    now = int(time.time() * 1000)
+    metrics = [Metric(metric_name(k), float(v), now, 0) for k, v in result.metrics.items() if v is not None]
+    metrics += [Metric(metric_name(k), float(v), now, int(step))
+                for k, pts in result.series.items() for step, v in pts]
+    params = [Param(k, v) for k, v in flatten(result.params).items()]
+    # log_batch caps: 1000 metrics, 100 params per call.
+    for i in range(0, max(len(params), 1), 100):
+        client.log_batch(run_id, params=params[i : i + 100], tags=[RunTag(k, str(v)) for k, v in tags.items()]
+                         if i == 0 else [])
+    for i in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[i : i + 1000])
+    for f in result.files:
+        if Path(f).exists():
+            client.log_artifact(run_id, f, artifact_path=name)
+    client.set_terminated(run_id)
+    return run_id
+
+
+def metric_name(name: str) -> str:
+    """MLflow refuses '@' in names: multi@5 -> multi_at_5."""
+    return name.replace("@", "_at_")
+
+
+def log_summary(metrics: dict[str, float], tags: dict[str, str] | None = None) -> None:
+    """Headline figures on the parent run, so the runs table compares pipeline runs at a glance."""
+    mlflow.log_metrics({metric_name(k): float(v) for k, v in metrics.items() if v is not None})
+    if tags:
+        mlflow.set_tags(tags)

@@ -1,0 +1,63 @@
+"""Returns and importance weights in SQL (cached on the rollout's content and the weights config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import task
+
+from drift_core.config import WeightsConfig
+from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.plots import weight_distribution
+from drift_core.store import Workspace
+from drift_core.weights import compute_weights, training_set
+from tasks.rollout import RolloutResult
+from tasks.stage import StageResult, cache_key
+
+CODE = ("drift_core.weights", "sql")
+SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table itself stays in DuckDB)
+
+
+@dataclass
+class WeightsResult(StageResult):
+    run_id: str = ""
+    scheme: str = "drift"
+    gamma: float = 0.9
+    beta: float | str = 0.1  # as configured ('auto' stays 'auto': the key training_set reads by)
+
+
+def _key(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> list:
+    return [code_fingerprint(*CODE), rollout.fingerprint, cfg.model_dump(mode="json", exclude={"run_id"})]
+
+
+@task(name="weights", cache_key_fn=cache_key("weights", _key), persist_result=True)
+def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> WeightsResult:
+    ws = Workspace(workspace)
+    summary = compute_weights(ws, cfg, rollout.run_id)
+    # Weights are a deterministic function of the rollout, the config and this code: the key is the content.
+    fp = digest(*_key(workspace, rollout, cfg))
+    out = ws.root / "artifacts" / "weights" / fp
+    con = ws.connect(read_only=True)
+    try:
+        table = training_set(con, run_id=rollout.run_id, scheme=cfg.scheme, gamma=cfg.gamma, beta=cfg.beta)
+    finally:
+        con.close()
+    files = [str(weight_distribution(
+        table.column("weight").to_pylist(), table.column("solved").to_pylist(), out / "weight_distribution.png",
+    ))]
+    files.append(str(_sample(table, out / "weights_sample.csv")))
+    return WeightsResult(
+        fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=summary.metrics(),
+        files=files, tags={"drift.run_id": rollout.run_id, "drift.beta_spec": summary.beta_spec},
+        run_id=rollout.run_id, scheme=cfg.scheme, gamma=cfg.gamma, beta=cfg.beta,
+    )
+
+
+def _sample(table, path: Path) -> Path:
+    """The first rows of the weighting, without the (long) messages: what a reviewer opens first."""
+    import pyarrow.csv as pacsv
+
+    keep = [c for c in table.column_names if c != "messages"]
+    pacsv.write_csv(table.select(keep).slice(0, SAMPLE_ROWS), path)
+    return path
