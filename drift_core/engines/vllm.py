@@ -49,8 +49,8 @@ class VLLMEngine(Engine):
 
         kwargs: dict = dict(
             model=model_path,
-            # Prompts arrive as token ids and outputs are decoded here, so vLLM needs no tokenizer.
-            skip_tokenizer_init=True,
+            # Prompts go in as token ids and outputs are decoded here; vLLM's own tokenizer stays loaded
+            # anyway (skip_tokenizer_init=True logs a traceback from its chat-template warm-up).
             seed=seed,
             dtype=_vllm_dtype(dtype, self.on_cpu),
         )
