@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +79,7 @@ def import_jsonl(
     try:
         params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}"}
         try:
+            run_sql(con, "io/import_reference_unusual", {"path": str(path)})
             run_sql(con, "io/import_reference_staged", params)
         except duckdb.Error as exc:
             raise DriftError(f"{path}: {_first_line(exc)} (nothing imported)") from None
@@ -85,7 +88,7 @@ def import_jsonl(
             lines = _line_numbers(path, [r[0] for r in problems])
             msgs = [f"{path}:{ln}: {problem}" for ln, (_, problem) in zip(lines, problems, strict=True)]
             raise DriftError("bad records (nothing imported):\n" + "\n".join(msgs))
-        n = con.execute("select count(*) from import_staged").fetchone()[0]
+        n = run_sql(con, "io/import_reference_count").fetchall()[0][0]
         if n == 0:
             raise DriftError(f"{path}: no records (nothing imported)")
         shards = _write_shards(workspace, con, run_id, n, shard_records)
@@ -123,16 +126,27 @@ def _scratch_connection(ws: Workspace, memory_limit: str) -> duckdb.DuckDBPyConn
 
 
 def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -> int:
-    """turns then trajectories per shard (the trajectories shard marks it complete); all or nothing."""
+    """turns then trajectories per shard (the trajectories shard marks it complete); all or nothing.
+
+    DuckDB writes each shard straight from the staged table (no Arrow round trip); the SQL casts to the
+    DDL's column types (tests/sql check the schema), and each file is renamed into place when done."""
     written: list[Path] = []
     try:
         k = 0
         for first in range(1, n + 1, shard_records):
             rng = {"first": first, "last": first + shard_records - 1}
-            turns = sql_relation(con, "io/import_reference_turns", rng).to_arrow_table()
-            written.append(ws.write_shard("turns", run_id, k, turns))
-            trajs = sql_relation(con, "io/import_reference_trajectories", rng).to_arrow_table()
-            written.append(ws.write_shard("trajectories", run_id, k, trajs))
+            for table in ("turns", "trajectories"):
+                path = ws.shard_path(table, run_id, k)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+                try:
+                    sql_relation(con, f"io/import_reference_{table}", rng).write_parquet(
+                        str(tmp), compression="zstd"
+                    )
+                    os.replace(tmp, path)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                written.append(path)
             k += 1
         return k
     except BaseException:
