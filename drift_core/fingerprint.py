@@ -105,7 +105,8 @@ def code_fingerprint(*names: str) -> str:
     for name in names:
         p = REPO / name if name.endswith(".sql") or "/" in name else REPO / name.replace(".", "/")
         if p.is_dir():
-            parts.append((name, dir_fingerprint(p, "**/*.py" if p.name != "sql" else "**/*.sql")))
+            sql = p == REPO / "sql" or (REPO / "sql") in p.parents
+            parts.append((name, dir_fingerprint(p, "**/*.sql" if sql else "**/*.py")))
         elif p.with_suffix(".py").is_file():
             parts.append((name, file_fingerprint(p.with_suffix(".py"))))
         elif p.is_file():

@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 from prefect import task
 
 from drift_core.config import EvalConfig, ProtocolConfig
-from drift_core.evaluate import SETTINGS_EXCLUDED, evaluate
 from drift_core.fingerprint import code_fingerprint, digest
-from drift_core.plots import accuracy_by_turn
 from drift_core.store import Workspace
 from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, cache_key
 
+# drift_core.evaluate's SETTINGS_EXCLUDED, repeated so importing this module stays light.
+SETTINGS_EXCLUDED = {"engine", "batch_size", "device", "gpu_memory_utilization", "confidence",
+                     "bootstrap_samples"}
 CODE = ("drift_core.evaluate", "drift_core.multiturn", "drift_core.episode", "drift_core.engines",
-        "drift_core.answers", "drift_core.chat", "drift_core.stats", "sql")
+        "drift_core.answers", "drift_core.chat", "drift_core.stats", "sql/eval_metrics.sql",
+        "sql/tables/eval_trajectories.sql", "sql/tables/eval_turns.sql")
 
 
 @dataclass
@@ -47,6 +49,9 @@ def _key(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: Prot
 def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
                   cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
     """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""
+    from drift_core.evaluate import evaluate
+    from drift_core.plots import accuracy_by_turn
+
     ws = Workspace(workspace)
     dataset = f"{prompts.tags.get('drift.split', 'eval')}-{prompts.fingerprint[:8]}"
     res = evaluate(ws, model.path, prompts.rows, protocol, cfg, dataset=dataset, progress=False)

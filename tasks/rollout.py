@@ -8,7 +8,6 @@ from prefect import task
 
 from drift_core.config import ProtocolConfig, RolloutConfig
 from drift_core.fingerprint import code_fingerprint, rollout_fingerprint
-from drift_core.rollout import rollout
 from drift_core.store import Workspace
 from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
@@ -34,6 +33,8 @@ def _key(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: Prot
 @task(name="rollout", cache_key_fn=cache_key("rollout", _key), persist_result=True)
 def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
                  cfg: RolloutConfig) -> RolloutResult:
+    from drift_core.rollout import rollout
+
     ws = Workspace(workspace)
     res = rollout(ws, prompts.rows, protocol, cfg, model.path, progress=False)
     metrics = {"trajectories": res.trajectories, "generated_tokens": res.tokens,

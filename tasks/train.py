@@ -9,8 +9,6 @@ from prefect import task
 from drift_core.config import ProtocolConfig, TrainConfig
 from drift_core.fingerprint import code_fingerprint, digest, model_fingerprint
 from drift_core.store import Workspace
-from drift_core.train import train
-from drift_core.weights import training_set
 from tasks.model import ModelRef
 from tasks.stage import StageResult, cache_key
 from tasks.weights import WeightsResult
@@ -32,6 +30,9 @@ def _key(workspace: str, weights: WeightsResult, base: ModelRef, protocol: Proto
 @task(name="train", cache_key_fn=cache_key("train", _key), persist_result=True)
 def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
                cfg: TrainConfig) -> TrainResult:
+    from drift_core.train import train  # transformers' Trainer: import only when training
+    from drift_core.weights import training_set
+
     ws = Workspace(workspace)
     out_dir = ws.root / "models" / f"sft-{digest(*_key(workspace, weights, base, protocol, cfg))}"
     con = ws.connect(read_only=True)

@@ -9,13 +9,13 @@ from prefect import task
 
 from drift_core.config import WeightsConfig
 from drift_core.fingerprint import code_fingerprint, digest
-from drift_core.plots import weight_distribution
 from drift_core.store import Workspace
-from drift_core.weights import compute_weights, training_set
 from tasks.rollout import RolloutResult
 from tasks.stage import StageResult, cache_key
 
-CODE = ("drift_core.weights", "sql")
+CODE = ("drift_core.weights", "sql/returns.sql", "sql/weights.sql", "sql/weight_diagnostics.sql",
+        "sql/training_set.sql", "sql/auto_beta_groups.sql", "sql/auto_beta_ess.sql", "sql/checks",
+        "sql/tables/returns.sql", "sql/tables/weights.sql", "sql/tables/weight_diagnostics.sql")
 SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table itself stays in DuckDB)
 
 
@@ -33,6 +33,9 @@ def _key(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> list:
 
 @task(name="weights", cache_key_fn=cache_key("weights", _key), persist_result=True)
 def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> WeightsResult:
+    from drift_core.plots import weight_distribution
+    from drift_core.weights import compute_weights, training_set
+
     ws = Workspace(workspace)
     summary = compute_weights(ws, cfg, rollout.run_id)
     # Weights are a deterministic function of the rollout, the config and this code: the key is the content.

@@ -31,7 +31,10 @@ def run_cmd(
     from flows import defaults
 
     defaults.apply(cfg.workspace)  # before prefect is imported
+    api = defaults.start_api_in_background()
     from flows.drift_pipeline import run_pipeline
+
+    api.join()
 
     summary = run_pipeline(cfg, refresh=refresh)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
