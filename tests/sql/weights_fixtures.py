@@ -1,0 +1,56 @@
+"""Given rows for the SQL tests: an in-memory DuckDB with the DDL tables and a few trajectories."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from drift_core.sqlfiles import run_sql
+from drift_core.weights import ensure_tables
+
+
+def memory_db() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    run_sql(con, "tables/trajectories")
+    ensure_tables(con)
+    return con
+
+
+def traj(prompt_id, sample_idx, rewards, *, fp=0.0, norms=(), run_id="r1"):
+    """A trajectories row; t_star = first turn with reward 1 (the protocol ends the episode there)."""
+    t_star = next((i + 1 for i, r in enumerate(rewards) if r == 1.0), None)
+    return {
+        "run_id": run_id, "prompt_id": prompt_id, "sample_idx": sample_idx, "policy": "m", "gold": "1",
+        "messages": [{"role": "user", "content": "q"}], "num_turns": max(len(norms), 1),
+        "max_turns": len(rewards), "t_star": t_star, "format_penalty": fp, "answer_norms": list(norms),
+        "turn_rewards": list(rewards), "reward_details": None, "extra": None,
+    }
+
+
+def insert(con, rows: list[dict]) -> None:
+    con.register("given", pa.Table.from_pylist(rows))
+    con.execute("insert into trajectories by name select * from given")
+    con.unregister("given")
+
+
+def returns(con, gamma: float, run_ids=("r1",)) -> dict:
+    run_sql(con, "returns", {"run_ids": list(run_ids), "gamma": gamma})
+    rows = con.execute(
+        "select prompt_id, sample_idx, discounted_return, format_penalty, repeat_penalty, \"return\" "
+        "from returns where gamma = $g order by all", {"g": gamma}
+    ).fetchall()
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=None, run_ids=("r1",)) -> dict:
+    spec = "none" if scheme in ("uniform", "rft") else repr(float(beta))
+    run_sql(con, "weights", {
+        "run_ids": list(run_ids), "gamma": gamma, "scheme": scheme,
+        "beta": None if scheme in ("uniform", "rft") else beta, "beta_spec": spec,
+        "all_fail_zero": all_fail_zero, "weight_cap": cap,
+    })
+    rows = con.execute(
+        "select prompt_id, sample_idx, weight, group_size, group_ess, group_success_rate from weights "
+        "where scheme = $s and beta_spec = $b and gamma = $g order by all", {"s": scheme, "b": spec, "g": gamma}
+    ).fetchall()
+    return {(r[0], r[1]): r[2:] for r in rows}
