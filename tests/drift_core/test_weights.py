@@ -1,0 +1,121 @@
+"""compute_weights / training_set on a real workspace (Parquet shards + warehouse.duckdb)."""
+
+import math
+
+import pytest
+
+from drift_core.config import WeightsConfig
+from drift_core.errors import DriftError
+from drift_core.jsonl_io import import_jsonl
+from drift_core.testing.reference_records import write_jsonl
+from drift_core.weights import compute_weights, training_set
+
+
+@pytest.fixture()
+def imported(workspace, tmp_path):
+    path = write_jsonl(tmp_path / "traj.jsonl", 96, group=8, seed=1)
+    return workspace, import_jsonl(workspace, path).run_id
+
+
+def test_summary_matches_tables_and_weightings_coexist(imported):
+    ws, run = imported
+    a = compute_weights(ws, WeightsConfig())
+    b = compute_weights(ws, WeightsConfig(scheme="rft"))
+    again = compute_weights(ws, WeightsConfig())
+    assert (a.beta, a.beta_spec, a.rows, b.beta, b.beta_spec) == (0.1, "0.1", 96, None, "none")
+    assert again.runs == a.runs
+    con = ws.connect(read_only=True)
+    counts = con.execute("select scheme, count(*) from weights group by 1 order by 1").fetchall()
+    assert counts == [("drift", 96), ("rft", 96)]
+    r = a.runs[0]
+    n_fail = con.execute(
+        "select count(*) from (select prompt_id from trajectories group by 1 having bool_and(t_star is null))"
+    ).fetchone()[0]
+    assert (r.run_id, r.prompts, r.trajectories, r.all_fail_prompts) == (run, 12, 96, n_fail)
+    share = con.execute(
+        "select sum(weight) filter (where solved) / sum(weight) from weights where scheme = 'drift'"
+    ).fetchone()[0]
+    assert r.success_weight_share == pytest.approx(share)
+    assert a.metrics()["mean_ess_fraction"] == pytest.approx(r.mean_ess_fraction)
+    con.close()
+
+
+def test_beta_auto_meets_target_and_is_stored_under_auto(imported):
+    ws, run = imported
+    s = compute_weights(ws, WeightsConfig(beta="auto", target_ess=0.6))
+    assert s.beta_spec == "auto" and s.target_met
+    assert s.runs[0].mean_ess_fraction >= 0.6
+    # a slightly smaller beta falls short (the search picks the sharpest beta that meets the target)
+    lower = compute_weights(ws, WeightsConfig(beta=s.beta * 0.97))
+    assert lower.runs[0].mean_ess_fraction < 0.6
+    con = ws.connect(read_only=True)
+    t = training_set(con, run_id=run, scheme="drift", gamma=0.9, beta="auto")
+    assert t.num_rows == 96 and set(t.column("beta").to_pylist()) == {s.beta}
+    con.close()
+
+
+def test_training_set_columns_and_missing_weighting(imported):
+    ws, run = imported
+    compute_weights(ws, WeightsConfig(scheme="uniform"))
+    con = ws.connect(read_only=True)
+    t = training_set(con, run_id=run, scheme="uniform", gamma=0.9, beta=0.1)
+    assert t.column_names[:5] == ["run_id", "prompt_id", "sample_idx", "messages", "weight"]
+    assert str(t.schema.field("messages").type) == "list<l: struct<role: string, content: string>>"
+    assert set(t.column("weight").to_pylist()) == {1.0}
+    with pytest.raises(DriftError, match=r"scheme drift, beta 0.3.*computed for this run: uniform"):
+        training_set(con, run_id=run, scheme="drift", gamma=0.9, beta=0.3)
+    con.close()
+
+
+def test_bad_rewards_write_nothing(imported, tmp_path):
+    ws, run = imported
+    compute_weights(ws, WeightsConfig())
+    # a second run whose rewards hold NaN: refused, and the first run's weights are untouched
+    import duckdb
+
+    bad = tmp_path / "bad.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * replace ('bad' as run_id, ['nan'::double, 1.0] as turn_rewards) "
+        f"from read_parquet('{ws.run_dir(run)}/*.parquet') limit 3) to '{bad}'"
+    )
+    con.close()
+    dest = ws.run_dir("bad") / "shard-00000.parquet"
+    dest.parent.mkdir(parents=True)
+    bad.rename(dest)
+    with pytest.raises(DriftError, match=r"run bad, prompt_id .* turn_rewards has a NaN"):
+        compute_weights(ws, WeightsConfig(beta=0.2))
+    con = ws.connect(read_only=True)
+    assert con.execute("select count(*), min(beta_spec) from weights").fetchone() == (96, "0.1")
+    con.close()
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"beta": 0}, "beta"), ({"beta": -1.0}, "beta"), ({"gamma": 0.0}, "gamma"), ({"gamma": 1.5}, "gamma"),
+    ({"scheme": "nope"}, "scheme"),
+])
+def test_bad_config_is_refused(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        WeightsConfig(**kw)
+
+
+def test_unknown_run_and_empty_warehouse(workspace, imported):
+    ws, _ = imported
+    with pytest.raises(DriftError, match="no run 'zzz'"):
+        compute_weights(ws, WeightsConfig(), run_id="zzz")
+
+
+def test_empty_warehouse_is_an_error(workspace):
+    with pytest.raises(DriftError, match="no trajectories"):
+        compute_weights(workspace, WeightsConfig())
+
+
+def test_weights_average_one_per_prompt(imported):
+    ws, _ = imported
+    compute_weights(ws, WeightsConfig(beta=0.05))
+    con = ws.connect(read_only=True)
+    worst = con.execute(
+        "select max(abs(m - 1)) from (select avg(weight) m from weights group by prompt_id)"
+    ).fetchone()[0]
+    assert math.isfinite(worst) and worst < 1e-9
+    con.close()
