@@ -39,3 +39,24 @@ def workspace(tmp_path):
     from drift_core.store import Workspace
 
     return Workspace(tmp_path / "ws")
+
+
+# -- real servers on 127.0.0.1 (orchestration tests); one of each per session, stopped with their children --
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """`prefect server start` (API + UI) on a free port; yields the Server (url; API at url + '/api')."""
+    from drift_core.testing.servers import start_prefect
+
+    server = start_prefect(tmp_path_factory.mktemp("prefect_server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """`mlflow server --workers 1` with SQLite + proxied artifacts on a free port; yields the Server."""
+    from drift_core.testing.servers import start_mlflow
+
+    server = start_mlflow(tmp_path_factory.mktemp("mlflow_server"))
+    yield server
+    server.stop()
