@@ -79,10 +79,14 @@ def import_jsonl(
     try:
         params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}"}
         try:
+            # malformed JSON fails here, and DuckDB's message names the line
             run_sql(con, "io/import_reference_unusual", {"path": str(path)})
-            run_sql(con, "io/import_reference_staged", params)
         except duckdb.Error as exc:
             raise DriftError(f"{path}: {_first_line(exc)} (nothing imported)") from None
+        try:
+            run_sql(con, "io/import_reference_staged", params)
+        except duckdb.Error as exc:
+            raise DriftError(_typed_error(con, path, exc)) from None
         problems = run_sql(con, "io/import_reference_problems").fetchall()
         if problems:
             lines = _line_numbers(path, [r[0] for r in problems])
@@ -155,6 +159,15 @@ def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -
         for t in ("trajectories", "turns"):
             shutil.rmtree(ws.table_dir(t) / run_id, ignore_errors=True)
         raise
+
+
+def _typed_error(con, path: Path, exc: Exception) -> str:
+    """Name the line of a value the typed reader could not convert (its own message does not)."""
+    reason = _first_line(exc)
+    reason = re.sub(r'^.*?in file ".*?", in line \d+: ', "", reason)
+    record = run_sql(con, "io/import_reference_locate", {"path": str(path)}).fetchall()[0][0]
+    where = f"{path}:{_line_numbers(path, [record])[0]}" if record is not None else str(path)
+    return f"bad record (nothing imported):\n{where}: {reason}"
 
 
 def _first_line(exc: Exception) -> str:
