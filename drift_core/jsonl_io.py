@@ -82,7 +82,7 @@ def import_jsonl(
             # malformed JSON fails here, and DuckDB's message names the line
             run_sql(con, "io/import_reference_unusual", {"path": str(path)})
         except duckdb.Error as exc:
-            raise DriftError(f"{path}: {_first_line(exc)} (nothing imported)") from None
+            raise DriftError(_malformed_error(path, exc)) from None
         try:
             run_sql(con, "io/import_reference_staged", params)
         except duckdb.Error as exc:
@@ -159,6 +159,26 @@ def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -
         for t in ("trajectories", "turns"):
             shutil.rmtree(ws.table_dir(t) / run_id, ignore_errors=True)
         raise
+
+
+def _malformed_error(path: Path, exc: Exception) -> str:
+    """DuckDB names the line where its parser stopped, which for a line cut short is the next one:
+    report the first of the two that Python's json cannot parse either."""
+    reason = _first_line(exc)
+    m = re.search(r"in line (\d+)", reason)
+    if m:
+        stop = int(m.group(1))
+        with path.open("rb") as f:
+            for line_no, line in enumerate(f, start=1):
+                if line_no >= stop - 1 and line.strip():
+                    try:
+                        json.loads(line)
+                    except ValueError:
+                        reason = re.sub(r' in file ".*?", at byte \d+ in line \d+', "", reason)
+                        return f"bad record (nothing imported):\n{path}:{line_no}: {reason}"
+                if line_no >= stop:
+                    break
+    return f"{path}: {reason} (nothing imported)"
 
 
 def _typed_error(con, path: Path, exc: Exception) -> str:
