@@ -68,6 +68,7 @@ def drift_pipeline(
         cand_eval = run_stage(evaluate_task, ws, candidate.model, test_prompts, cfg.protocol, cfg.eval,
                               baseline=ref_eval, stage_name="evaluate-candidate")
         summary = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
+                   "flow_run_id": parent.data.tags.get("prefect.flow_run_id"),
                    "reference": ref_eval.metrics, "candidate": cand_eval.metrics}
         if cfg.registry.enabled:
             reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, test_prompts, cfg.protocol,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,12 @@ def prefect_server(tmp_path_factory):
 
     server = start_prefect(tmp_path_factory.mktemp("prefect_server"))
     yield server
+    if "prefect" in sys.modules:
+        # Send this process's queued logs/events now: at exit, with the server gone, Prefect's
+        # workers retry for minutes. (Private API: QueueService is what Prefect drains at exit.)
+        from prefect._internal.concurrency.services import QueueService
+
+        QueueService.drain_all(timeout=15, at_exit=False)
     server.stop()
 
 

@@ -1,0 +1,141 @@
+"""The pipeline flow end to end at tiny sizes, against a real Prefect server and MLflow SQLite store.
+
+Four runs share one workspace: first (everything computed), identical rerun (everything Cached),
+beta changed (rollout reused; weights, training, candidate evaluation and registration recomputed),
+--refresh (everything recomputed). Task states are read back from the Prefect API, not from the flow.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STAGES = ["prompts", "eval-prompts", "rollout", "weights", "train", "evaluate-reference",
+          "evaluate-candidate", "register"]
+
+
+def tiny_config(ws, model, *extra):
+    from drift_core.config import load_config
+
+    return load_config(None, [
+        f"workspace={ws}", f"rollout.model={model}",
+        "prompts.source=arithmetic", "prompts.count=6", "prompts.levels=[1]",
+        "eval_prompts.source=arithmetic", "eval_prompts.count=6", "eval_prompts.seed=7", "eval_prompts.levels=[1]",
+        "rollout.n=2", "rollout.max_new_tokens=6", "protocol.max_turns=2",
+        "train.max_steps=2", "train.per_device_train_batch_size=4", "eval.max_new_tokens=6",
+        *extra,
+    ])
+
+
+def task_states(flow_run_id: str) -> dict[str, str]:
+    """Task run name prefix -> state name, as the Prefect API reports them."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs}
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server, random_model_dir, tmp_path_factory):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.drift_pipeline import run_pipeline
+
+    saved = os.environ.pop("MLFLOW_TRACKING_URI", None)  # the embedded default: SQLite in the workspace
+    ws = tmp_path_factory.mktemp("pipeline") / "ws"
+    out = {"ws": ws}
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
+            for name, extra, refresh in [("first", [], False), ("again", [], False),
+                                         ("beta", ["weights.beta=0.5"], False), ("refresh", [], True)]:
+                t0 = time.perf_counter()
+                summary = run_pipeline(tiny_config(ws, random_model_dir, *extra), refresh=refresh)
+                summary["seconds"] = time.perf_counter() - t0
+                summary["api_states"] = task_states(summary["flow_run_id"])
+                out[name] = summary
+            yield out
+    finally:
+        if saved is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
+def test_first_run_computes_every_stage(runs):
+    assert runs["first"]["api_states"] == dict.fromkeys(STAGES, "Completed")
+    assert runs["first"]["promoted"] is True  # no champion yet
+
+
+def test_identical_rerun_is_cached_everywhere(runs):
+    assert runs["again"]["api_states"] == dict.fromkeys(STAGES, "Cached")
+    assert runs["again"]["seconds"] < 60
+
+
+def test_changing_beta_reuses_the_rollout_only(runs):
+    cached = {"prompts", "eval-prompts", "rollout", "evaluate-reference"}
+    assert runs["beta"]["api_states"] == {s: "Cached" if s in cached else "Completed" for s in STAGES}
+
+
+def test_refresh_recomputes_every_stage(runs):
+    assert runs["refresh"]["api_states"] == dict.fromkeys(STAGES, "Completed")
+
+
+def test_mlflow_parent_and_nested_runs(runs):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from tasks.tracking import tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri(runs["ws"]))
+    client = MlflowClient()
+    parent = client.get_run(runs["first"]["mlflow_run_id"])
+    assert parent.data.tags["prefect.flow_run_id"] == runs["first"]["flow_run_id"]
+    assert "candidate_multi_at_1" in parent.data.metrics
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    by_stage = {r.data.tags["drift.stage"]: r for r in children}
+    assert set(by_stage) == set(STAGES)
+    assert by_stage["rollout"].data.params["n"] == "2"
+    assert by_stage["rollout"].data.metrics["trajectories"] == 12  # 6 prompts x n=2
+    assert "mean_ess_fraction" in by_stage["weights"].data.metrics
+    assert by_stage["weights"].data.params["beta"] == "0.1"
+    loss = client.get_metric_history(by_stage["train"].info.run_id, "train_loss")
+    assert len(loss) >= 1
+    assert "multi_at_2" in by_stage["evaluate-candidate"].data.metrics
+    assert by_stage["register"].data.tags["drift.version"] == "1"
+
+    def files(run, path=""):
+        return {f.path for f in client.list_artifacts(run.info.run_id, path)}
+
+    assert "config/resolved.yaml" in files(parent, "config")
+    assert {"weights/weight_distribution.png", "weights/weights_sample.csv"} <= files(by_stage["weights"], "weights")
+    assert "evaluate-candidate/accuracy_by_turn.png" in files(by_stage["evaluate-candidate"], "evaluate-candidate")
+    # Cached stages still get their nested run, marked as such.
+    again = client.search_runs([parent.info.experiment_id],
+                               f"tags.mlflow.parentRunId = '{runs['again']['mlflow_run_id']}'")
+    assert {r.data.tags["drift.cached"] for r in again} == {"true"}
+
+
+def test_prefect_flow_run_links_to_mlflow(runs, prefect_server):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}), get_client(sync_client=True) as c:
+        fr = c.read_flow_run(runs["first"]["flow_run_id"])
+    assert f"mlflow-run:{runs['first']['mlflow_run_id']}" in fr.tags
+
+
+def test_champion_loads_from_the_registry_and_generates(runs):
+    import mlflow
+
+    from tasks.tracking import tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri(runs["ws"]))
+    model = mlflow.pyfunc.load_model("models:/drift-policy@champion")
+    out = model.predict(["What is 2 + 3?"], params={"max_new_tokens": 4, "prefill": "<answer>"})
+    assert len(out) == 1 and isinstance(out[0], str) and out[0].startswith("<answer>")
