@@ -45,6 +45,9 @@ class TrainConfig(StageConfig):
     logging_steps: int = Field(1, ge=1, description="Log every this many steps.")
     save_steps: int = Field(200, ge=1, description="Checkpoint every this many steps.")
     save_total_limit: int = Field(2, ge=1, description="Checkpoints kept on disk (older ones are deleted).")
+    keep_checkpoints: bool = Field(
+        False, description="Keep out_dir/checkpoints after training finished (they only serve --resume)."
+    )
     max_steps: int | None = Field(
         None, ge=1, description="Stop after this many optimizer steps (overrides num_train_epochs)."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
         disable_tqdm=not progress,
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
     )
     # transformers 5 folds warmup_ratio into warmup_steps (a float < 1 is a ratio); 4.x has both.
     if "warmup_ratio" in names:
@@ -178,6 +180,9 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
     trainer.train(resume_from_checkpoint=ckpt)
     save_model(trainer, tokenizer, out_dir, cfg)
     state = trainer.state
+    if not cfg.keep_checkpoints and trainer.is_world_process_zero():
+        # a finished run needs no resume points; optimizer states are ~3x the model's size
+        shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)
     history = [(h["step"], float(h["loss"])) for h in state.log_history if "loss" in h]
     epochs = state.epoch or cfg.num_train_epochs
     result = TrainResult(

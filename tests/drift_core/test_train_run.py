@@ -46,11 +46,12 @@ def test_loss_decreases_and_model_dir_loads(rows, random_model_dir, tmp_path):
     base = AutoModelForCausalLM.from_pretrained(random_model_dir)
     assert not torch.equal(model.lm_head.weight, base.lm_head.weight)
     assert (tmp_path / "out" / "drift_train.json").exists()
+    assert not (tmp_path / "out" / "checkpoints").exists()  # a finished run keeps no resume points
 
 
 @pytest.mark.slow
 def test_resume_continues_at_the_saved_step(rows, random_model_dir, tmp_path):
-    c = cfg(max_steps=4, save_steps=2, learning_rate=1e-3)
+    c = cfg(max_steps=4, save_steps=2, learning_rate=1e-3, keep_checkpoints=True)
     full = train(rows, str(random_model_dir), c, tmp_path / "full", progress=False)
     # a run killed after step 2: only checkpoint-2 exists, no final model
     part = tmp_path / "part"
