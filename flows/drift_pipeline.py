@@ -22,6 +22,7 @@ from drift_core.config import (
     RolloutConfig,
     TrainConfig,
     WeightsConfig,
+    load_config,
 )
 from drift_core.config.registry import RegistryConfig
 from tasks import tracking
@@ -35,19 +36,21 @@ from tasks.train import train_task
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-pipeline"
+# Parameter defaults = the embedded default config (configs/tiny.yaml), the same as `drift run`.
+DEFAULT = load_config()
 
 
 @flow(name=FLOW_NAME, log_prints=True)
 def drift_pipeline(
-    workspace: str = ".drift",
-    protocol: ProtocolConfig = ProtocolConfig(),
-    prompts: PromptsConfig = PromptsConfig(),
-    eval_prompts: PromptsConfig = PromptsConfig(split="test"),
-    rollout: RolloutConfig = RolloutConfig(),
-    weights: WeightsConfig = WeightsConfig(),
-    train: TrainConfig = TrainConfig(),
-    eval: EvalConfig = EvalConfig(),
-    registry: RegistryConfig = RegistryConfig(),
+    workspace: str = DEFAULT.workspace,
+    protocol: ProtocolConfig = DEFAULT.protocol,
+    prompts: PromptsConfig = DEFAULT.prompts,
+    eval_prompts: PromptsConfig = DEFAULT.eval_prompts,
+    rollout: RolloutConfig = DEFAULT.rollout,
+    weights: WeightsConfig = DEFAULT.weights,
+    train: TrainConfig = DEFAULT.train,
+    eval: EvalConfig = DEFAULT.eval,
+    registry: RegistryConfig = DEFAULT.registry,
     refresh: bool = False,
 ) -> dict:
     """Prompts -> rollout -> weights -> weighted SFT -> evaluate reference and candidate -> register."""

@@ -1,0 +1,67 @@
+"""`drift serve` (a Prefect deployment of the pipeline) and `drift promote` (move the champion alias)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.errors import DriftError
+
+
+@app.command("serve")
+def serve_cmd(
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    workspace: Path | None = WorkspaceOpt,
+    name: str = typer.Option("drift", help="Deployment name (the flow is drift-pipeline)."),
+    cron: str | None = typer.Option(None, help="Also run on this cron schedule, e.g. '0 3 * * *'."),
+    limit: int | None = typer.Option(None, help="Run at most this many flow runs at once."),
+) -> None:
+    """Register the pipeline as a Prefect deployment and run what is scheduled (Ctrl-C stops).
+
+    The config (YAML + --set) becomes the deployment's default parameters; the Prefect UI shows
+    them as typed forms, and `prefect deployment run drift-pipeline/NAME --param ...` overrides them.
+    """
+    cfg = resolve_config(config, set_, workspace)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise DriftError(
+            "drift serve needs a Prefect server: start one (`prefect server start`, or the compose stack) "
+            "and set PREFECT_API_URL, e.g. http://127.0.0.1:4200/api"
+        )
+    from flows import defaults
+
+    defaults.apply(cfg.workspace)
+    from flows.drift_pipeline import drift_pipeline
+
+    params = cfg.model_dump(mode="json")
+    params["workspace"] = str(Path(cfg.workspace).expanduser().resolve())
+    drift_pipeline.serve(
+        name=name, parameters=params, cron=cron, limit=limit,
+        description="DRIFT pipeline: rollout -> weights -> weighted SFT -> evaluate -> register/promote.",
+        tags=["drift"],
+    )
+
+
+@app.command("promote")
+def promote_cmd(
+    name: str = typer.Argument(..., help="Registered model name, e.g. drift-policy."),
+    version: str = typer.Argument(..., help="Version to make the champion."),
+    workspace: Path | None = WorkspaceOpt,
+    reason: str = typer.Option("promoted by hand", help="Recorded on the version as its 'promotion' tag."),
+) -> None:
+    """Move the `champion` alias to NAME VERSION by hand (MLFLOW_TRACKING_URI or the workspace store)."""
+    cfg = resolve_config(None, None, workspace)
+    from mlflow.exceptions import MlflowException
+
+    from tasks.registry import promote
+    from tasks.tracking import setup
+
+    uri = setup(cfg.workspace)
+    try:
+        promote(name, version, reason)
+    except MlflowException as exc:
+        raise DriftError(f"cannot promote {name} v{version} in {uri}: {exc.message}") from None
+    typer.echo(f"{name} v{version} is now the champion ({uri})")
