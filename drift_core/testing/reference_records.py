@@ -2,7 +2,7 @@
 
 Full records (messages, verifier, turn_rewards, reward_details, t_star, answer_norms,
 format_penalty) shaped like the reference generator's output, for tests and benchmarks.
-Deterministic for a given seed. About 0.9 kB per record with the default message sizes.
+Deterministic for a given seed. About 1.3 kB per record on average (failed trajectories take 5 turns).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ FEEDBACK = "Incorrect. Please think again."
 
 
 def record(rng: random.Random, prompt_no: int, max_turns: int = 5, p_correct: float = 0.3,
-           p_malformed: float = 0.05, format_penalty: float = -0.1, filler: int = 60) -> dict:
+           p_malformed: float = 0.05, format_penalty: float = -0.1, filler: int = 0) -> dict:
     """One trajectory: each turn is correct with p_correct (then the episode ends), malformed with
     p_malformed (no answer, penalty), else a wrong answer drawn from a few candidates (repeats happen)."""
     a, b = rng.randint(10, 99), rng.randint(10, 99)
@@ -34,7 +34,7 @@ def record(rng: random.Random, prompt_no: int, max_turns: int = 5, p_correct: fl
             ans, ok, pen = None, False, format_penalty
         else:
             ans, ok, pen = str(a + b + rng.choice([-10, -1, 1, 10])), False, 0.0
-        text = "Let me add the numbers carefully. " + (f"<answer>{ans}</answer>" if ans else "I am not sure.")
+        text = "Adding: " + (f"<answer>{ans}</answer>" if ans else "I am not sure.")
         messages.append({"role": "assistant", "content": text})
         if ans is not None:
             norms.append(ans)

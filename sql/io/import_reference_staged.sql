@@ -95,7 +95,6 @@ final as (
         problem,
         $run_id::varchar as run_id,
         prompt_id,
-        (row_number() over (partition by prompt_id order by record_no) - 1)::integer as sample_idx,
         $policy::varchar as policy,
         gold,
         coalesce(messages, []) as messages,
@@ -121,3 +120,9 @@ final as (
 )
 
 select * from final;
+
+-- sample_idx numbers a prompt's records in file order; computed on two narrow columns (a window
+-- over the wide rows would sort the messages too).
+create or replace temp table import_sample_idx as
+select record_no, (row_number() over (partition by prompt_id order by record_no) - 1)::integer as sample_idx
+from import_staged;

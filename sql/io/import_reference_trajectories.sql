@@ -2,7 +2,10 @@
 -- the column types of sql/tables/trajectories.sql (written to Parquet directly, so the casts matter).
 -- Params: $first, $last (record numbers, 1-based, inclusive).
 with staged_in as (
-    select * from import_staged where record_no between $first and $last
+    select *
+    from import_staged
+    join import_sample_idx using (record_no)
+    where record_no between $first and $last
 ),
 
 final as (

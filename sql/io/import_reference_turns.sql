@@ -14,6 +14,7 @@ with staged_in as (
         json_transform(reward_details, '"MAP(VARCHAR, STRUCT(format_penalty DOUBLE, actions VARCHAR[]))"')
             as details
     from import_staged
+    join import_sample_idx using (record_no)
     where record_no between $first and $last
 ),
 
