@@ -22,7 +22,8 @@ discounted as (
             0.0
         ) as discounted_return,
         len(answer_norms) as answers,
-        len(list_distinct(list_filter(answer_norms, lambda a: a <> ''))) as distinct_answers
+        -- distinct non-NULL answers, not counting '' (a turn without an answer)
+        list_unique(answer_norms) - list_contains(answer_norms, '')::integer as distinct_answers
     from trajectories_in
 ),
 

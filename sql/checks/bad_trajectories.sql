@@ -14,7 +14,8 @@ problems as (
         sample_idx,
         case
             when prompt_id is null or prompt_id = '' then 'missing prompt_id'
-            when list_bool_or(list_transform(turn_rewards, lambda r: not isfinite(r)))
+            -- NaN and +-inf propagate into the sum (NULL rewards count as 0, as in the reference)
+            when not isfinite(coalesce(list_sum(turn_rewards), 0.0))
                 then 'turn_rewards has a NaN or infinite value: ' || turn_rewards::varchar
             when not isfinite(format_penalty)
                 then 'format_penalty is NaN or infinite: ' || format_penalty::varchar
