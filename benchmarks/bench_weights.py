@@ -122,12 +122,41 @@ def child(args) -> None:
         out = {"rows": s.rows, "first_seconds": time.perf_counter() - t0, "mean_ess": s.mean_ess_fraction}
         t0 = time.perf_counter()
         compute_weights(ws, WeightsConfig(gamma=GAMMA, beta=BETA), memory_limit=args.memory_limit)
+    elif args.child == "core":
+        out = core_sql(ws, args.memory_limit)
     elif args.child == "synth":
         synth(ws, args.n, args.memory_limit)
         out = {"rows": args.n}
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
+
+
+def core_sql(ws, memory_limit: str) -> dict:
+    """Just the returns and weights queries (the SELECT part of sql/returns.sql and sql/weights.sql),
+    into temp tables: what the SQL costs without persisting rows into warehouse.duckdb."""
+    import re
+
+    from drift_core.sqlfiles import load_sql, run_sql
+
+    con = ws.connect()
+    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(ws.root / "tmp")})
+    runs = [r[0] for r in run_sql(con, "checks/runs").fetchall()]
+
+    def select_of(name: str, table: str) -> str:
+        insert = con.extract_statements(load_sql(name))[-1].query
+        return re.sub(rf"^\s*insert into {table} by name", f"create or replace temp table core_{table} as", insert)
+
+    t0 = time.perf_counter()
+    con.execute(select_of("returns", "returns"),
+                {"run_ids": runs, "gamma": GAMMA})
+    t1 = time.perf_counter()
+    con.execute(select_of("weights", "weights").replace("from returns\n", "from core_returns\n"),
+                {"run_ids": runs, "gamma": GAMMA, "scheme": "drift", "beta": BETA, "beta_spec": repr(BETA),
+                 "all_fail_zero": False, "weight_cap": None})
+    t2 = time.perf_counter()
+    con.close()
+    return {"returns_seconds": t1 - t0, "weights_seconds": t2 - t1, "core_seconds": t2 - t0}
 
 
 def synth(ws, n: int, memory_limit: str) -> None:
@@ -185,7 +214,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="Where files go (default: a temp dir).")
     ap.add_argument("--keep", action="store_true", help="Keep the workdir.")
     # child mode
-    ap.add_argument("--child", choices=["import", "weights", "synth"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["import", "weights", "core", "synth"], help=argparse.SUPPRESS)
     ap.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -228,12 +257,16 @@ def main() -> None:
     print(f"(c) SQL over the imported tables, first run:      {c['first_seconds']:8.2f} s  (tables created)")
     print(f"(c) SQL over the imported tables, refresh:        {c['seconds']:8.2f} s  "
           f"peak RSS {c['peak_rss_mb']:.0f} MB")
+    core = run_child("core", ws, memory_limit=args.memory_limit)
+    print(f"(c) core SQL only (returns + weights queries into temp tables, not persisted): "
+          f"{core['core_seconds']:.2f} s (returns {core['returns_seconds']:.2f} s, "
+          f"weights {core['weights_seconds']:.2f} s)")
     worst = compare(keys, w, ws)
     print(f"(a) vs (c): largest relative weight difference {worst:.2e} over {len(w):,} trajectories")
     best_c = min(c["seconds"], c["first_seconds"])
-    print(f"ratios at N={args.n:,}: (a)/(c) = {ta / best_c:.0f}x" +
-          (f", (b)/(c) = {tb / best_c:.0f}x" if tb else "") +
-          f"; with the import counted once: (a)/(import+c) = {ta / (imp['seconds'] + best_c):.1f}x")
+    print(f"ratios at N={args.n:,}: (a)/(c full) = {ta / best_c:.0f}x, (a)/(c core) = {ta / core['core_seconds']:.0f}x"
+          + (f", (b)/(c full) = {tb / best_c:.0f}x" if tb else "")
+          + f"; with the import counted once: (a)/(import + c full) = {ta / (imp['seconds'] + best_c):.1f}x")
 
     if args.big_n:
         big = work / "ws_big"
