@@ -27,7 +27,7 @@ class TinyWorldConfig(StageConfig):
         description="torch CPU threads while building. 1 by default: on a shared 2-core machine two threads ran "
         "10x slower than one (they wait on each other), and a fixed count keeps a seed's weights identical.",
     )
-    steps: int = Field(1500, ge=1, description="Optimizer steps of pre-training.")
+    steps: int = Field(1800, ge=1, description="Optimizer steps of pre-training.")
     batch_size: int = Field(32, ge=1, description="Dialogues per step.")
     lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate (1e-3 worked; 3e-3 stalled, DESIGN §7).")
     warmup_steps: int = Field(50, ge=0, description="Linear warm-up steps; cosine decay to lr/10 after.")

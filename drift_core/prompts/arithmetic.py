@@ -109,3 +109,9 @@ def all_problems(level: int) -> list[dict]:
     ra = range(10) if da == 1 else range(10 ** (da - 1), 10**da)
     rb = range(10) if db == 1 else range(10 ** (db - 1), 10**db)
     return [make_problem(level, a, b) for a in ra for b in rb]
+
+
+def describe(level: int) -> str:
+    """'2-digit + 1-digit' for level 3."""
+    op, da, db = LEVELS[level]
+    return f"{da}-digit {op} {db}-digit"

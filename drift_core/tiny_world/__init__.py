@@ -7,9 +7,12 @@ project's own episode loop (card.json + README.md). Every stage defaults to it v
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,7 +63,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     from drift_core.tiny_world.pretrain import build_model, pretrain
     from drift_core.tiny_world.tokenizer import build_tokenizer, protocol_pieces
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     cfg = TinyWorldConfig.for_size(size, seed=seed, **overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,6 +91,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
 
     card = {
         "kind": "drift-tiny-world",
+        "description": "DRIFT's self-built, deliberately imperfect arithmetic reference policy (drift tiny-world)",
         "version": CARD_VERSION,
         "size": size,
         "seed": seed,
@@ -108,9 +112,11 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
             "problems_per_level": {str(lv): len(ps) for lv, ps in sorted(pools.items())},
         },
         "splits": {name: len(rows) for name, rows in splits.items()},
-        "levels": {str(lv): " ".join(map(str, arithmetic.LEVELS[lv])) for lv in sorted(arithmetic.LEVELS)},
+        "levels": {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)},
         "metrics": metrics,
         "build_seconds": round(time.perf_counter() - t0, 1),
+        # CPU seconds of this process: wall time minus waiting, telling a loaded machine from a slow build.
+        "build_cpu_seconds": round(time.process_time() - cpu0, 1),
         "config": cfg.model_dump(mode="json"),
     }
     write_card(out, card)
@@ -143,8 +149,20 @@ def ensure_tiny_world(workspace_root: str | Path, size: str | None = None) -> Pa
     `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default' (a few minutes on a CPU, once).
     """
     d = tiny_world_dir(workspace_root)
-    if read_card(d) is None:
-        build(d, size=size or os.environ.get(SIZE_ENV, "default"))
+    if read_card(d) is not None:
+        return d
+    # Build beside it and rename into place, so a killed build or a concurrent one never leaves a half
+    # world behind: the first finished build wins, the other is discarded.
+    d.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tiny_world-", dir=d.parent))
+    try:
+        build(tmp, size=size or os.environ.get(SIZE_ENV, "default"))
+        if d.exists() and read_card(d) is None:
+            shutil.rmtree(d)  # an unfinished or outdated world
+        with contextlib.suppress(OSError):  # another process finished first: keep its world
+            tmp.rename(d)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return d
 
 

@@ -116,15 +116,18 @@ tags: [drift, tiny-world, synthetic, arithmetic]
 A deliberately imperfect reference policy built from scratch by `drift tiny-world` so that every DRIFT
 stage means something on a CPU. It is **not** a useful model: it answers integer arithmetic questions
 in the DRIFT episode protocol (`<answer>` format, `Incorrect. Please think again.` feedback) and was
-pre-trained to make a systematic first-turn slip (a dropped carry or borrow in the ones column) that it
-usually fixes after feedback, to sometimes repeat a wrong answer, and to sometimes omit `</answer>`.
+pre-trained to be wrong in controlled ways: at turn 1 it drops the carry or borrow of the ones column
+(47 + 5 -> 42), which it usually fixes after feedback; it drops the sign of a negative difference
+(22 - 57 -> 35) and then tends to repeat that answer; it sometimes slips to a near miss, repeats a wrong
+answer, or omits `</answer>` (mostly on turn-1 answers ending in 0).
 
 - Architecture: `{m['architecture']}` (standard transformers class, safetensors, no custom code),
   {m['parameters']:,} parameters, hidden {m['hidden_size']}, {m['num_layers']} layers, {m['num_heads']} heads,
   vocabulary {m['vocab_size']} (byte-level BPE; digits and protocol strings are single tokens).
 - Pre-training: {card['pretrain']['steps']} steps x {card['pretrain']['batch_size']} synthetic dialogues,
-  loss on assistant tokens, {card['pretrain']['seconds']:.0f} s on {card['pretrain']['threads']} CPU threads,
-  final loss {card['pretrain']['final_loss']:.3f}. Build total {card['build_seconds']:.0f} s.
+  loss on assistant tokens, {card['pretrain']['seconds']:.0f} s on {card['pretrain']['threads']} CPU thread(s),
+  final loss {card['pretrain']['final_loss']:.3f}. Build total {card['build_seconds']:.0f} s wall,
+  {card['build_cpu_seconds']:.0f} s CPU.
 - Prompt splits: `prompts/train.jsonl` ({card['splits']['train']} prompts) and `prompts/test.jsonl`
   ({card['splits']['test']}), disjoint from each other and from every pre-training problem.
 

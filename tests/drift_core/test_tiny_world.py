@@ -165,3 +165,44 @@ def test_same_seed_same_weights(tiny_world_dir, tmp_path):
         assert (again / name).read_bytes() == (tiny_world_dir / name).read_bytes(), name
     a, b = read_card(again)["metrics"], read_card(tiny_world_dir)["metrics"]
     assert a == b
+
+
+@pytest.mark.slow
+def test_ensure_builds_once_into_the_workspace(tmp_path, monkeypatch):
+    """First use builds (here the test size, via the env var), leaves no temp dir, and later uses reuse it."""
+    from drift_core.tiny_world import SIZE_ENV
+
+    monkeypatch.setenv(SIZE_ENV, "test")
+    ws = tmp_path / "ws"
+    (ws / "tiny_world").mkdir(parents=True)
+    (ws / "tiny_world" / "card.json").write_text('{"interim": true}')  # an outdated world is replaced
+    d = ensure_tiny_world(ws)
+    assert read_card(d)["size"] == "test"
+    assert sorted(p.name for p in ws.iterdir()) == ["tiny_world"]
+    stamp = (d / "model.safetensors").stat().st_mtime_ns
+    assert ensure_tiny_world(ws) == d and (d / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_packed_batches_give_the_padded_loss(tiny_world_dir):
+    """Packing dialogues into shared rows (block-diagonal attention) changes speed, not the loss."""
+    import random
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from drift_core.chat import load_tokenizer
+    from drift_core.prompts import arithmetic
+    from drift_core.tiny_world.dialogues import synth_dialogue
+    from drift_core.tiny_world.pretrain import DialogueEncoder, _batch, _pack
+
+    tok = load_tokenizer(str(tiny_world_dir))
+    model = AutoModelForCausalLM.from_pretrained(tiny_world_dir)
+    rng, cfg = random.Random(0), TinyWorldConfig()
+    enc = DialogueEncoder(tok)
+    rows = [enc.encode(synth_dialogue(p, rng, cfg)) for p in arithmetic.generate(12, [3, 4, 5], seed=3)]
+    packed = _pack(rows, tok.pad_token_id, width=64)
+    assert packed["input_ids"].shape[0] < len(rows)  # several dialogues share a row
+    with torch.no_grad():
+        padded_loss = model(**_batch(rows, tok.pad_token_id), use_cache=False).loss
+        packed_loss = model(**packed, use_cache=False).loss
+    torch.testing.assert_close(packed_loss, padded_loss, rtol=1e-5, atol=1e-5)
