@@ -8,8 +8,8 @@
 Every parameter is a typed config section, so the Prefect UI shows a form per stage.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Prefect validates parameters with a pydantic model
+# built from this signature when a deployment runs it, and string annotations leave it undefined.
 from pathlib import Path
 
 from prefect import flow
