@@ -1,0 +1,18 @@
+"""The PNG figures are written and are real images."""
+
+from __future__ import annotations
+
+from drift_core.plots import accuracy_by_turn, weight_distribution
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_weight_distribution_png(tmp_path):
+    # beta = 0.1: successes ~e^10 heavier; an all-fail prompt keeps weights of 1; rft zeros.
+    out = weight_distribution([7.9, 0.0004, 1.0, 1.0, 0.0], [True, False, False, False, False], tmp_path / "w.png")
+    assert out.read_bytes()[:8] == PNG
+
+
+def test_accuracy_by_turn_png(tmp_path):
+    out = accuracy_by_turn({"reference": [0.2, 0.3], "candidate": [0.25, 0.4]}, tmp_path / "a" / "acc.png")
+    assert out.read_bytes()[:8] == PNG and out.stat().st_size > 5000
