@@ -1,0 +1,128 @@
+"""`drift compare` (the result table, flows/compare.py) and `drift sweep` (beta x gamma, flows/sweep.py)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.config.base import format_validation_error
+from drift_core.config.compare import (
+    QUICK_COMPARE,
+    QUICK_PIPELINE,
+    QUICK_SWEEP,
+    CompareConfig,
+    SweepConfig,
+    split_overrides,
+)
+from drift_core.errors import DriftError
+
+QuickOpt = typer.Option(
+    False, "--quick",
+    help="CI size: a few prompts, 2 steps, the `test` tiny world; workspace <workspace>/quick, output inside it.",
+)
+RefreshOpt = typer.Option(False, "--refresh", help="Recompute every stage (ignore cached results).")
+JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
+
+
+def _configs(section: str, model, config, set_, workspace, quick: bool, quick_section: list[str]):
+    """(PipelineConfig, section config): quick presets first, so --set still overrides them."""
+    items = (QUICK_PIPELINE + quick_section if quick else []) + list(set_ or [])
+    rest, mine = split_overrides(items, section)
+    cfg = resolve_config(config, rest, workspace)
+    if quick and workspace is None:
+        # Its own workspace: the quick run's `test` tiny world must never become the default run's world.
+        cfg.workspace = str(Path(cfg.workspace) / "quick")
+    if quick and "output" not in mine:
+        mine["output"] = str(Path(cfg.workspace) / "results" / Path(model().output).name)
+    try:
+        sec = model.model_validate(mine)
+    except ValidationError as err:
+        raise DriftError(format_validation_error(err, f"--set {section}.*")) from None
+    return cfg, sec
+
+
+def _start(workspace: str, quick: bool):
+    import os
+
+    from flows import defaults
+
+    if quick:
+        os.environ.setdefault("DRIFT_TINY_WORLD_SIZE", "test")  # seconds to build, not minutes
+    defaults.apply(workspace)  # before prefect is imported
+    return defaults.start_api_in_background()
+
+
+@app.command("compare")
+def compare_cmd(
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    workspace: Path | None = WorkspaceOpt,
+    quick: bool = QuickOpt,
+    output: Path | None = typer.Option(None, help="Markdown table to write (default: compare.output)."),
+    refresh: bool = RefreshOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The result table: reference, gold-sft, uniform, rft, drift, drift-ext on one set of rollouts.
+
+    Every trained arm gets the same optimizer steps; each arm x seed is evaluated greedy and at T=1
+    on the test split. Writes compare.output (.md, .png, .json). Cached stages are reused on a rerun.
+    `--set compare.seeds=[0,1,2,3]` sets a compare field; other `--set`s are pipeline sections.
+    """
+    cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE)
+    if output is not None:
+        cmp_cfg.output = str(output)
+    t0 = time.perf_counter()
+    api = _start(cfg.workspace, quick)
+    from flows.compare import run_compare
+
+    api.join()
+    result = run_compare(cfg, cmp_cfg, command=_command_line(), refresh=refresh)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "records"}, default=str))
+        return
+    typer.echo(Path(result["files"][0]).read_text().split("## Arms")[0])
+    typer.echo(f"wrote {', '.join(result['files'])} in {result['seconds']} s; MLflow run {result['mlflow_run_id']}")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    workspace: Path | None = WorkspaceOpt,
+    quick: bool = QuickOpt,
+    output: Path | None = typer.Option(None, help="Markdown grid to write (default: sweep.output)."),
+    refresh: bool = RefreshOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """beta x gamma sensitivity of DRIFT: one mapped Prefect task per grid point, a heat map of multi@k.
+
+    `--set sweep.betas=[0.1,1.0] --set sweep.gammas=[0.5,0.9]` sets the grid.
+    """
+    cfg, sweep_cfg = _configs("sweep", SweepConfig, config, set_, workspace, quick, QUICK_SWEEP)
+    if output is not None:
+        sweep_cfg.output = str(output)
+    t0 = time.perf_counter()
+    api = _start(cfg.workspace, quick)
+    from flows.sweep import run_sweep
+
+    api.join()
+    result = run_sweep(cfg, sweep_cfg, command=_command_line(), refresh=refresh)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+        return
+    typer.echo(Path(result["files"][0]).read_text())
+    typer.echo(f"wrote {', '.join(result['files'])} in {result['seconds']} s; MLflow run {result['mlflow_run_id']}")
+
+
+def _command_line() -> str:
+    """The command as typed, with the program shown as `drift` (what a reader reruns)."""
+    return shlex.join(["drift", *sys.argv[1:]])

@@ -1,0 +1,112 @@
+"""The result table's settings: which arms, how many seeds, one training budget for all (DESIGN §7).
+
+`drift compare` reads the pipeline config (YAML + `--set section.key=value`) for the shared sections
+(protocol, prompts, rollout, train, eval) and `--set compare.key=value` / `--set sweep.key=value` for
+these two models; `split_overrides` separates them so the pipeline config stays strict.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from drift_core.config.base import StageConfig
+
+ARMS = ("reference", "gold-sft", "uniform", "rft", "drift", "drift-ext")
+ArmName = Literal["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
+
+
+class CompareConfig(StageConfig):
+    """DRIFT against its baselines on one set of reference rollouts, with the same budget per arm."""
+
+    arms: list[ArmName] = Field(
+        list(ARMS),
+        min_length=1,
+        description="Arms to run: reference (no training), gold-sft (question -> <answer>gold</answer>, "
+        "single turn), uniform, rft, drift (reference gamma/beta), drift-ext (all-fail handling, beta auto).",
+    )
+    seeds: list[int] = Field(
+        [0, 1, 2], min_length=1,
+        description="Training seeds (shuffle order) and T=1 evaluation seeds; figures are mean ± std over them.",
+    )
+    max_steps: int = Field(
+        300, ge=1,
+        description="Optimizer steps of every trained arm (the same budget: steps x train batch = samples seen). "
+        "300 x 16 = one pass over 600 prompts x n=8 rollouts; gold-sft cycles over its 600 answers.",
+    )
+    drift_gamma: float = Field(0.9, gt=0.0, le=1.0, description="gamma of the drift and drift-ext arms.")
+    drift_beta: float = Field(0.1, gt=0.0, description="beta of the drift arm (the reference's value).")
+    ext_beta: float | Literal["auto"] = Field(
+        "auto", description="beta of drift-ext: 'auto' picks the sharpest beta whose mean ESS/n reaches ext_target_ess."
+    )
+    ext_target_ess: float = Field(0.5, gt=0.0, le=1.0, description="ESS/n target of drift-ext's beta auto.")
+    ext_all_fail_zero: bool = Field(
+        True, description="drift-ext: weight 0 on prompts where every trajectory failed (drift keeps ~1 on them)."
+    )
+    sampled: bool = Field(
+        True, description="Also evaluate every model at T=1 (seeded by the arm's seed), beside greedy decoding."
+    )
+    sampled_temperature: float = Field(1.0, gt=0.0, description="Temperature of the sampled evaluation.")
+    output: str = Field(
+        "benchmarks/results/tiny_world.md",
+        description="Markdown table written here (a .png of multi@k by k and a .json of every seed beside it).",
+    )
+    label: str = Field("default", description="Size label printed in the table's heading (default, quick).")
+    threads: int | None = Field(
+        1, ge=1,
+        description="torch CPU threads for training and generation (None: torch's default). 1 because on a "
+        "shared 2-core machine two threads ran far slower than one (DESIGN §7, tiny-world build).",
+    )
+
+
+class SweepConfig(StageConfig):
+    """A beta x gamma grid of one weighting scheme, each point trained with the same budget."""
+
+    betas: list[float] = Field([0.03, 0.1, 0.3, 1.0], min_length=1, description="beta values (each > 0).")
+    gammas: list[float] = Field([0.5, 0.9, 1.0], min_length=1, description="gamma values (each in (0, 1]).")
+    scheme: Literal["drift", "drift-ext"] = Field("drift", description="Weighting scheme swept.")
+    seed: int = Field(0, description="Training seed of every grid point.")
+    max_steps: int = Field(300, ge=1, description="Optimizer steps per grid point (as compare.max_steps).")
+    threads: int | None = Field(1, ge=1, description="torch CPU threads (as compare.threads).")
+    output: str = Field(
+        "benchmarks/results/tiny_world_sweep.md", description="Markdown grid written here (heat map .png beside it)."
+    )
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_positive(cls, v: list[float]) -> list[float]:
+        if any(not b > 0 for b in v):
+            raise ValueError("every beta must be > 0")
+        return v
+
+    @field_validator("gammas")
+    @classmethod
+    def _gammas_in_range(cls, v: list[float]) -> list[float]:
+        if any(not 0 < g <= 1 for g in v):
+            raise ValueError("every gamma must be in (0, 1]")
+        return v
+
+
+# `--quick`: the whole comparison in about a minute on the `test` tiny world (CI). Seeds stay >= 2
+# so std is defined; every figure it prints is noise and is labelled so.
+QUICK_PIPELINE = [
+    "prompts.limit=8", "eval_prompts.limit=12", "rollout.n=2", "rollout.max_new_tokens=8",
+    "eval.max_new_tokens=8", "train.per_device_train_batch_size=4", "protocol.max_turns=3",
+]
+QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick"]
+QUICK_SWEEP = ["sweep.betas=[0.1,1.0]", "sweep.gammas=[0.9]", "sweep.max_steps=2"]
+
+
+def split_overrides(items: list[str] | None, section: str) -> tuple[list[str], dict]:
+    """(pipeline overrides, {field: value} for `section`): 'compare.seeds=[0,1]' goes to the second."""
+    from drift_core.config.base import parse_override
+
+    rest, mine = [], {}
+    for item in items or []:
+        parts, value = parse_override(item)
+        if parts[0] == section and len(parts) == 2:
+            mine[parts[1]] = value
+        else:
+            rest.append(item)
+    return rest, mine

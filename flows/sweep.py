@@ -1,0 +1,89 @@
+"""beta x gamma sensitivity of DRIFT's weights: one mapped task per grid point, then a heat map.
+
+    drift sweep                                   # 4 betas x 3 gammas, writes benchmarks/results/tiny_world_sweep.md
+    drift sweep --quick                           # CI size
+    drift sweep --set sweep.betas=[0.1,1.0] --set sweep.gammas=[0.5,1.0]
+
+Weights, training and evaluation are each `.map`ped over the grid (the pipeline's cached tasks);
+the task runner runs one point at a time: two CPU cores gain nothing from running trainings side
+by side, and one writer at a time keeps the DuckDB warehouse simple.
+"""
+
+# No `from __future__ import annotations`: Prefect builds its parameter model from these annotations.
+import time
+from pathlib import Path
+
+from prefect import flow, unmapped
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from drift_core.compare import set_threads, sweep_grid, write_sweep
+from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
+from drift_core.config.compare import SweepConfig
+from tasks import tracking
+from tasks.compare import log_files, map_stage
+from tasks.evaluate import evaluate_task
+from tasks.model import reference_model
+from tasks.prompts import prompts_task
+from tasks.rollout import rollout_task
+from tasks.stage import StageSettings, run_stage, stage_settings
+from tasks.train import train_task
+from tasks.weights import weights_task
+
+FLOW_NAME = "drift-sweep"
+DEFAULT = load_config()
+
+
+@flow(name=FLOW_NAME, log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
+def drift_sweep(
+    workspace: str = DEFAULT.workspace,
+    protocol: ProtocolConfig = DEFAULT.protocol,
+    prompts: PromptsConfig = DEFAULT.prompts,
+    eval_prompts: PromptsConfig = DEFAULT.eval_prompts,
+    rollout: RolloutConfig = DEFAULT.rollout,
+    train: TrainConfig = DEFAULT.train,
+    eval: EvalConfig = DEFAULT.eval,
+    sweep: SweepConfig = SweepConfig(),  # noqa: B008 (a pydantic default)
+    command: str = "drift sweep",
+    refresh: bool = False,
+) -> dict:
+    """Prompts -> one rollout -> weights.map -> train.map -> evaluate.map -> heat map."""
+    t0 = time.perf_counter()
+    ws = str(Path(workspace).expanduser().resolve())
+    config = {"workspace": workspace, "protocol": protocol, "prompts": prompts, "eval_prompts": eval_prompts,
+              "rollout": rollout, "train": train, "eval": eval, "sweep": sweep}
+    config = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v for k, v in config.items()}
+    settings = StageSettings(workspace=Path(ws), refresh=refresh)
+    set_threads(sweep.threads)
+    grid = sweep_grid(sweep)
+    labels = [label for label, _ in grid]
+    train_cfg = TrainConfig.model_validate({**train.model_dump(), "max_steps": sweep.max_steps, "seed": sweep.seed})
+    with tracking.pipeline_run(ws, config, run_name="sweep") as parent, stage_settings(settings):
+        settings.parent_run_id = parent.info.run_id
+        reference = reference_model(ws, rollout)
+        train_prompts = run_stage(prompts_task, ws, prompts, stage_name="prompts")
+        test_prompts = run_stage(prompts_task, ws, eval_prompts, stage_name="eval-prompts")
+        samples = run_stage(rollout_task, ws, train_prompts, reference, protocol, rollout)
+        weighted = map_stage(weights_task, "weights", labels, unmapped(ws), unmapped(samples),
+                             [w for _, w in grid])
+        trained = map_stage(train_task, "train", labels, unmapped(ws), weighted, unmapped(reference),
+                            unmapped(protocol), unmapped(train_cfg))
+        evals = map_stage(evaluate_task, "eval", labels, unmapped(ws), [t.model for t in trained],
+                          unmapped(test_prompts), unmapped(protocol), unmapped(eval))
+        files = write_sweep(sweep, [(w.beta, w.gamma) for _, w in grid], [w.metrics for w in weighted],
+                            [e.metrics for e in evals], protocol.max_turns, command=command,
+                            seconds=time.perf_counter() - t0)
+        values = {f"{label}.{k}": v for label, e in zip(labels, evals, strict=True)
+                  for k, v in e.metrics.items() if k.startswith("multi@")}
+        tracking.log_summary(values, tags={"drift.flow": FLOW_NAME})
+        log_files(files, "sweep")
+        result = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
+                  "flow_run_id": parent.data.tags.get("prefect.flow_run_id"), "files": [str(f) for f in files],
+                  "values": values}
+    return result
+
+
+def run_sweep(cfg, sweep: SweepConfig, command: str, refresh: bool = False) -> dict:
+    """Call the flow with a PipelineConfig's sections (what `drift sweep` does)."""
+    return drift_sweep(workspace=cfg.workspace, protocol=cfg.protocol, prompts=cfg.prompts,
+                       eval_prompts=cfg.eval_prompts, rollout=cfg.rollout, train=cfg.train, eval=cfg.eval,
+                       sweep=sweep, command=command, refresh=refresh)

@@ -1,0 +1,159 @@
+"""How the comparison runs an arm and a mapped stage: the pipeline's cached tasks, more MLflow nesting.
+
+An arm x seed is the pipeline's own tasks (train, evaluate greedy, evaluate T=1), each cached on its
+content, under one MLflow run per arm x seed that is nested in the comparison's parent run; the
+stages' runs nest one level further down. Nothing here computes: drift_core.compare does.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+from drift_core.compare import Arm, figures
+from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
+from tasks import tracking
+from tasks.evaluate import EvalResult, evaluate_task
+from tasks.model import ModelRef
+from tasks.prompts import PromptsResult
+from tasks.stage import StageResult, current, results_dir, run_stage
+from tasks.train import train_task
+from tasks.weights import WeightsResult
+
+
+@contextmanager
+def nested_run(name: str, tags: dict[str, str]):
+    """An MLflow run under the current parent; stages run inside it nest under it. Yields its id."""
+    from mlflow.tracking import MlflowClient
+
+    s = current()
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(tracking.EXPERIMENT)
+    run_tags = {"mlflow.runName": name, **tags}
+    if s.parent_run_id:
+        run_tags["mlflow.parentRunId"] = s.parent_run_id
+    run_id = client.create_run(exp.experiment_id, tags=run_tags, run_name=name).info.run_id
+    outer, s.parent_run_id = s.parent_run_id, run_id
+    status = "FAILED"
+    try:
+        yield run_id
+        status = "FINISHED"
+    finally:
+        s.parent_run_id = outer
+        client.set_terminated(run_id, status=status)
+
+
+def log_metrics(run_id: str, metrics: dict[str, float | None], params: dict | None = None) -> None:
+    from mlflow.entities import Metric, Param
+    from mlflow.tracking import MlflowClient
+
+    now = int(time.time() * 1000)
+    ms = [Metric(tracking.metric_name(k), float(v), now, 0) for k, v in metrics.items() if v is not None]
+    ps = [Param(k, v) for k, v in tracking.flatten(params or {}).items()]
+    for i in range(0, max(len(ms), len(ps), 1), 100):
+        MlflowClient().log_batch(run_id, metrics=ms[i : i + 100], params=ps[i : i + 100])
+
+
+def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: WeightsResult | None,
+            test_prompts: PromptsResult, protocol: ProtocolConfig, train: TrainConfig, eval_cfg: EvalConfig,
+            *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int) -> dict:
+    """Train (unless the arm is the reference) and evaluate one arm with one seed; returns its record.
+
+    Every trained arm gets the same `max_steps` (and the train section's batch size), so each sees
+    the same number of samples whatever its dataset's size.
+    """
+    label = f"{arm.name}.s{seed}"
+    with nested_run(f"arm {arm.name} seed {seed}", {"drift.arm": arm.name, "drift.seed": str(seed)}) as run_id:
+        train_seconds = 0.0
+        model = reference
+        if weighted is not None:
+            cfg = TrainConfig.model_validate({**train.model_dump(), "max_steps": max_steps, "seed": seed})
+            trained = run_stage(train_task, workspace, weighted, reference, protocol, cfg, stage_name=f"train.{label}")
+            model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
+        greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
+                           stage_name=f"eval.{label}")
+        t1: EvalResult | None = None
+        if sampled_temperature:
+            t1_cfg = EvalConfig.model_validate({**eval_cfg.model_dump(), "temperature": sampled_temperature,
+                                                "seed": seed})
+            t1 = run_stage(evaluate_task, workspace, model, test_prompts, protocol, t1_cfg,
+                           stage_name=f"eval-t1.{label}")
+        record = {
+            "arm": arm.name, "seed": seed, "model": model.path,
+            "greedy": figures(greedy.metrics, greedy.per_problem, protocol.max_turns),
+            "t1": figures(t1.metrics, t1.per_problem, protocol.max_turns) if t1 else None,
+            "train_seconds": train_seconds,
+            "rollout_tokens": rollout_tokens if arm.data == "rollout" else 0,
+            "test_problems": int(greedy.metrics.get("num_problems", 0)),
+        }
+        flat = {f"greedy.{k}": v for k, v in record["greedy"].items()}
+        flat |= {f"t1.{k}": v for k, v in (record["t1"] or {}).items()}
+        flat |= {"train_seconds": train_seconds, "rollout_tokens": record["rollout_tokens"]}
+        params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if weighted else 0,
+                  "weights": arm.weights.model_dump(mode="json") if arm.weights else "none"}
+        log_metrics(run_id, flat, params)
+    return record
+
+
+def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
+    """`task.map(*args)` as a pipeline stage: one cached task run per label, each logged to MLflow.
+
+    Arguments that are lists are mapped (one element per label); wrap the rest in prefect's
+    `unmapped`. Waits for every mapped run, so the next stage can map over the results.
+    """
+    s = current()
+    configured = task.with_options(name=name, result_storage=results_dir(s.workspace), refresh_cache=s.refresh)
+    futures = configured.map(*args)
+    results = []
+    for label, fut in zip(labels, futures, strict=True):
+        fut.wait()
+        state = fut.state
+        result = state.result()  # raises the task's exception when it failed
+        stage = f"{name}.{label}"
+        s.states[stage] = state.name
+        tracking.log_stage(stage, result, cached=state.name == "Cached", task_run_id=str(fut.task_run_id),
+                           parent_run_id=s.parent_run_id)
+        results.append(result)
+    return results
+
+
+def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: PromptsResult,
+          samples: StageResult | None, weighted: dict[str, WeightsResult], train: TrainConfig, max_steps: int,
+          rollout_n: int, seconds: float) -> dict[str, str]:
+    """What a reader needs beside the table: data sizes, budget, where the weight went, wall time."""
+    import os
+
+    import torch
+
+    out = {
+        "reference model": f"`{reference.path}` (content fingerprint {reference.fingerprint})",
+        "data": f"{int(train_prompts.metrics.get('prompts', 0))} train prompts; "
+                f"{int(test_prompts.metrics.get('prompts', 0))} held-out test problems",
+        "budget per trained arm": f"{max_steps} optimizer steps x batch "
+                                  f"{train.per_device_train_batch_size * train.gradient_accumulation_steps} = "
+                                  f"{max_steps * train.per_device_train_batch_size * train.gradient_accumulation_steps}"
+                                  f" samples seen, lr {train.learning_rate:g} ({train.lr_scheduler_type})",
+    }
+    if samples is not None:
+        m = samples.metrics
+        out["rollouts"] = (f"{int(m.get('trajectories', 0))} trajectories (n={rollout_n} per prompt), "
+                           f"sampled multi@1 {m.get('ref_multi_at_1', float('nan')):.3f}")
+    for name, w in weighted.items():
+        m = w.metrics
+        bits = [f"beta {m['beta']:.3g}" if "beta" in m else None,
+                f"all-fail prompts {m['all_fail_prompts'] / m['prompts']:.2f}" if m.get("prompts") else None,
+                f"weight on solved {m['success_weight_share']:.2f}" if "success_weight_share" in m else None,
+                f"on all-fail prompts {m['all_fail_weight_share']:.2f}" if "all_fail_weight_share" in m else None,
+                f"mean ESS/n {m['mean_ess_fraction']:.2f}" if "mean_ess_fraction" in m else None,
+                f"zero-weight share {m['zero_weight_share']:.2f}" if "zero_weight_share" in m else None]
+        out[f"weights of {name}"] = ", ".join(b for b in bits if b)
+    out["wall time"] = f"{seconds / 60:.1f} min on {os.cpu_count()} CPU cores ({torch.get_num_threads()} torch threads)"
+    return out
+
+
+def log_files(files, artifact_path: str) -> None:
+    """Artifacts of the active (parent) MLflow run."""
+    import mlflow
+
+    for f in files:
+        mlflow.log_artifact(str(f), artifact_path)
