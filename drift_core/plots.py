@@ -1,4 +1,4 @@
-"""PNG figures for the tracking UI: where the weight goes, and accuracy by turn of two models."""
+"""PNG figures: where the weight goes, accuracy by turn of two models or of every compared arm, sweep heat maps."""
 
 from __future__ import annotations
 
@@ -47,6 +47,56 @@ def accuracy_by_turn(curves: dict[str, Sequence[float]], out: str | Path, title:
     ax.set_title(title or "accuracy by turn")
     ax.grid(alpha=0.3)
     ax.legend()
+    return _save(fig, out)
+
+
+def multi_at_k_by_arm(curves: dict[str, dict[str, Sequence[tuple[float | None, float | None]]]], out: str | Path,
+                      title: str = "") -> Path:
+    """multi@k by k for every arm, one panel per decoding (greedy, t1); error bars = std over seeds.
+
+    curves: decoding -> arm -> [(mean, std) for k = 1..K].
+    """
+    panels = list(curves)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, dec in zip(axes[0], panels, strict=True):
+        for i, (arm, pts) in enumerate(curves[dec].items()):
+            ks = np.arange(1, len(pts) + 1) + (i - len(curves[dec]) / 2) * 0.03  # dodge overlapping bars
+            mean = np.array([m if m is not None else np.nan for m, _ in pts], dtype=float)
+            std = np.array([s if s is not None else 0.0 for _, s in pts], dtype=float)
+            ax.errorbar(ks, mean, yerr=std, marker="o", capsize=3, label=arm)
+        ax.set_xlabel("turns allowed (k)")
+        ax.set_ylabel("multi@k (share solved)")
+        ax.set_xticks(np.arange(1, max(len(p) for p in curves[dec].values()) + 1))
+        ax.set_title({"greedy": "greedy decoding", "t1": "sampled, T=1"}.get(dec, dec))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, out)
+
+
+def sweep_heatmap(values: dict[str, Sequence[Sequence[float | None]]], betas: Sequence[float],
+                  gammas: Sequence[float], out: str | Path, title: str = "") -> Path:
+    """One heat map per metric: rows beta, columns gamma, each cell annotated with its value.
+
+    values: metric -> grid[beta index][gamma index].
+    """
+    fig, axes = plt.subplots(1, len(values), figsize=(4.5 * len(values), 0.6 * len(betas) + 2.5), squeeze=False)
+    for ax, (metric, grid) in zip(axes[0], values.items(), strict=True):
+        arr = np.array([[np.nan if v is None else v for v in row] for row in grid], dtype=float)
+        im = ax.imshow(arr, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(len(gammas)), [f"{g:g}" for g in gammas])
+        ax.set_yticks(range(len(betas)), [f"{b:g}" for b in betas])
+        ax.set_xlabel("gamma")
+        ax.set_ylabel("beta")
+        ax.set_title(metric)
+        for i in range(arr.shape[0]):
+            for j in range(arr.shape[1]):
+                if not np.isnan(arr[i, j]):
+                    ax.text(j, i, f"{arr[i, j]:.3f}", ha="center", va="center", color="w", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    if title:
+        fig.suptitle(title)
     return _save(fig, out)
 
 
