@@ -111,6 +111,7 @@ def child(args) -> None:
 
     ws = Workspace(args.workspace)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     out: dict = {}
     if args.child == "import":
         res = import_jsonl(ws, args.path, run_id="bench", memory_limit=args.memory_limit)
@@ -119,8 +120,10 @@ def child(args) -> None:
         from drift_core.weights import compute_weights
 
         s = compute_weights(ws, WeightsConfig(gamma=GAMMA, beta=BETA), memory_limit=args.memory_limit)
-        out = {"rows": s.rows, "first_seconds": time.perf_counter() - t0, "mean_ess": s.mean_ess_fraction}
+        out = {"rows": s.rows, "first_seconds": time.perf_counter() - t0, "first_cpu": time.process_time() - c0,
+               "mean_ess": s.mean_ess_fraction}
         t0 = time.perf_counter()
+        c0 = time.process_time()
         compute_weights(ws, WeightsConfig(gamma=GAMMA, beta=BETA), memory_limit=args.memory_limit)
     elif args.child == "core":
         out = core_sql(ws, args.memory_limit)
@@ -128,6 +131,7 @@ def child(args) -> None:
         synth(ws, args.n, args.memory_limit)
         out = {"rows": args.n}
     out["seconds"] = time.perf_counter() - t0
+    out["cpu"] = time.process_time() - c0  # CPU seconds of all the process's threads
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
@@ -223,7 +227,8 @@ def main() -> None:
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_weights_"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"workdir {work}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"workdir {work}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          "(wall times on a shared machine grow with the load; cpu = CPU seconds of all threads)")
     from drift_core.testing.reference_records import write_jsonl
 
     path = work / f"traj_{args.n}.jsonl"
@@ -234,10 +239,10 @@ def main() -> None:
               f"in {time.perf_counter() - t0:.0f} s")
     size_gb = path.stat().st_size / 1e9
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     keys, w = run_a(path)
     ta = time.perf_counter() - t0
-    print(f"(a) per-row Python (json.loads + formulas):       {ta:8.2f} s")
+    print(f"(a) per-row Python (json.loads + formulas):       {ta:8.2f} s  (cpu {time.process_time() - c0:.1f} s)")
 
     tb = None
     if not args.skip_reference:
@@ -252,11 +257,12 @@ def main() -> None:
     shutil.rmtree(ws, ignore_errors=True)
     imp = run_child("import", ws, path=path, memory_limit=args.memory_limit)
     print(f"import-jsonl (one-time): {imp['seconds']:.2f} s = {args.n / imp['seconds']:,.0f} records/s "
-          f"({size_gb / imp['seconds'] * 1000:.0f} MB/s), peak RSS {imp['peak_rss_mb']:.0f} MB")
+          f"({size_gb / imp['seconds'] * 1000:.0f} MB/s; cpu {imp['cpu']:.1f} s), peak RSS {imp['peak_rss_mb']:.0f} MB")
     c = run_child("weights", ws, memory_limit=args.memory_limit)
-    print(f"(c) SQL over the imported tables, first run:      {c['first_seconds']:8.2f} s  (tables created)")
+    print(f"(c) SQL over the imported tables, first run:      {c['first_seconds']:8.2f} s  "
+          f"(cpu {c['first_cpu']:.1f} s; tables created)")
     print(f"(c) SQL over the imported tables, refresh:        {c['seconds']:8.2f} s  "
-          f"peak RSS {c['peak_rss_mb']:.0f} MB")
+          f"(cpu {c['cpu']:.1f} s) peak RSS {c['peak_rss_mb']:.0f} MB")
     core = run_child("core", ws, memory_limit=args.memory_limit)
     print(f"(c) core SQL only (returns + weights queries into temp tables, not persisted): "
           f"{core['core_seconds']:.2f} s (returns {core['returns_seconds']:.2f} s, "
@@ -276,7 +282,8 @@ def main() -> None:
               "(not JSONL: 10M full records would be ~10 GB)")
         cb = run_child("weights", big, memory_limit=args.memory_limit)
         print(f"(c) at N={args.big_n:,}, DuckDB memory_limit {args.memory_limit}: first {cb['first_seconds']:.2f} s, "
-              f"refresh {cb['seconds']:.2f} s, peak RSS {cb['peak_rss_mb']:.0f} MB")
+              f"refresh {cb['seconds']:.2f} s (cpu {cb['cpu']:.1f} s), peak RSS {cb['peak_rss_mb']:.0f} MB "
+              f"({'<' if cb['peak_rss_mb'] < 2048 else '>='} 2 GiB)")
     if not args.keep and args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
 

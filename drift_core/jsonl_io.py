@@ -111,6 +111,11 @@ def _existing_run(ws: Workspace, run_id: str, digest: str, path: Path) -> Import
     if not any(d.exists() for d in run_dirs):
         return None
     mf = ws.run_dir(run_id) / MANIFEST
+    if not mf.exists() and not (ws.run_dir(run_id) / "_run.json").exists():
+        # an import killed before its manifest was written (a rollout run has _run.json): start over
+        for d in run_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        return None
     if mf.exists():
         old = json.loads(mf.read_text())
         if old.get("blake2b") == digest:

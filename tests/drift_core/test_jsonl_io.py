@@ -130,3 +130,15 @@ def test_rollout_rows_and_their_reimport_give_identical_returns(workspace, tmp_p
     export_jsonl(workspace, back.run_id, again)
     assert read_jsonl(again) == read_jsonl(out)
     con.close()
+
+
+def test_an_interrupted_import_is_redone(workspace, tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", 8, group=4)
+    res = import_jsonl(workspace, p)
+    # simulate a kill after the shards but before the manifest
+    (workspace.run_dir(res.run_id) / "_import.json").unlink()
+    again = import_jsonl(workspace, p)
+    assert not again.skipped and again.records == 8
+    con = workspace.connect(read_only=True)
+    assert con.execute("select count(*) from trajectories").fetchone()[0] == 8
+    con.close()
