@@ -75,23 +75,26 @@ def register_task(workspace: str, candidate: ModelRef, cand_eval: EvalResult, re
                 champ_outcomes = _reevaluate(workspace, cfg.model_name, champion.version, eval_prompts,
                                              protocol, eval_cfg)
         decision = _decide(cand_eval.per_problem, champ_outcomes, cfg)
-        vs_ref = _decide(cand_eval.per_problem, ref_eval.per_problem, cfg)
+        # Informational: the same gate against the reference (never moves an alias).
+        vs_ref = _decide(cand_eval.per_problem, ref_eval.per_problem, cfg) if (
+            ref_eval.eval_set == cand_eval.eval_set) else None
         if decision.promote:
             client.set_registered_model_alias(cfg.model_name, CHAMPION, version)
         client.set_model_version_tag(cfg.model_name, version, "promotion", decision.reason)
-        mlflow.log_dict({"decision": decision.as_dict(), "vs_reference": vs_ref.as_dict(),
+        mlflow.log_dict({"decision": decision.as_dict(), "vs_reference": vs_ref.as_dict() if vs_ref else None,
                          "champion_version": champion.version if champion else None}, "promotion.json")
     metrics = {f"gate_{k}": float(v) for k, v in decision.as_dict().items()
                if isinstance(v, int | float) and not isinstance(v, bool) and v is not None}
     metrics["promoted"] = float(decision.promote)
-    metrics |= {f"vs_reference_{k}": float(v) for k in ("delta", "p_value")
-                if (v := getattr(vs_ref, k)) is not None}
+    if vs_ref is not None:
+        metrics |= {f"vs_reference_{k}": float(v) for k in ("delta", "p_value")
+                    if (v := getattr(vs_ref, k)) is not None}
     return RegistryResult(
         fingerprint=candidate.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
         tags={"drift.registered_model": cfg.model_name, "drift.version": version,
               "drift.decision": decision.reason[:5000]},
         mlflow_run_id=run.info.run_id, name=cfg.model_name, version=version, promoted=decision.promote,
-        decision=decision.as_dict(), vs_reference=vs_ref.as_dict(),
+        decision=decision.as_dict(), vs_reference=vs_ref.as_dict() if vs_ref else {},
     )
 
 
@@ -133,9 +136,17 @@ def _reevaluate(workspace: str, name: str, version: str, eval_prompts: PromptsRe
 
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=tmp)
-        res = evaluate(Workspace(workspace), str(Path(local) / "artifacts" / "hf"), eval_prompts.rows, protocol,
+        res = evaluate(Workspace(workspace), str(hf_dir(Path(local))), eval_prompts.rows, protocol,
                        eval_cfg, dataset=f"champion-v{version}", progress=False)
     return res.per_problem
+
+
+def hf_dir(model_dir: Path) -> Path:
+    """The Hugging Face directory inside a downloaded pyfunc model (its MLmodel says where)."""
+    import yaml
+
+    meta = yaml.safe_load((model_dir / "MLmodel").read_text())
+    return model_dir / meta["flavors"]["python_function"]["artifacts"]["hf"]["path"]
 
 
 def _decide(candidate: dict, champion: dict | None, cfg: RegistryConfig) -> Decision:
