@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.errors import DriftError
 from drift_core.jsonl_io import export_jsonl, import_jsonl
 from drift_core.store import Workspace
 
@@ -35,12 +36,19 @@ def import_jsonl_cmd(
 @app.command("export-jsonl")
 def export_jsonl_cmd(
     out: Path = typer.Argument(..., help="Output .jsonl file."),
-    run_id: str = typer.Option(..., help="Run to export."),
+    run_id: str | None = typer.Option(None, help="Run to export (default: the only run in the workspace)."),
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
 ) -> None:
     """Write a run's trajectories in the reference JSONL format (an imported run comes back as it was)."""
     cfg = resolve_config(config, set_, workspace)
-    n = export_jsonl(Workspace(cfg.workspace), run_id, out)
+    ws = Workspace(cfg.workspace)
+    if run_id is None:
+        runs = sorted(p.name for p in ws.table_dir("trajectories").glob("*") if p.is_dir())
+        if len(runs) != 1:
+            names = ", ".join(runs) or "none"
+            raise DriftError(f"the workspace has {len(runs)} runs ({names}); pick one with --run-id")
+        run_id = runs[0]
+    n = export_jsonl(ws, run_id, out)
     typer.echo(f"wrote {n} records of run {run_id} to {out}")
