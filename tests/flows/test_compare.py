@@ -1,0 +1,132 @@
+"""`drift compare --quick` and `drift sweep --quick` as flows, against a real Prefect server and MLflow SQLite.
+
+One workspace holds the `test` tiny world. The comparison runs every arm with two seeds; a second,
+narrower comparison (one arm, one seed) and the sweep then reuse its cached rollout and stages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_server, tiny_world_dir, tmp_path_factory):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from drift_core.config import load_config
+    from drift_core.config.compare import QUICK_COMPARE, QUICK_PIPELINE, QUICK_SWEEP, CompareConfig, SweepConfig
+    from drift_core.config.compare import split_overrides as split
+    from flows.compare import run_compare
+    from flows.sweep import run_sweep
+
+    root = tmp_path_factory.mktemp("compare")
+    ws = root / "ws"
+    shutil.copytree(tiny_world_dir, ws / "tiny_world")  # the workspace's world: built, so never rebuilt
+    cfg = load_config(None, [*QUICK_PIPELINE, f"workspace={ws}"])
+    out = root / "results" / "tiny_world.md"
+    compare = CompareConfig.model_validate(split(QUICK_COMPARE, "compare")[1] | {"output": str(out)})
+    narrow = compare.model_copy(update={"arms": ["drift"], "seeds": [0], "output": str(root / "narrow.md")})
+    sweep = SweepConfig.model_validate(split(QUICK_SWEEP, "sweep")[1] | {"output": str(root / "sweep.md")})
+    saved = os.environ.pop("MLFLOW_TRACKING_URI", None)  # the embedded default: SQLite in the workspace
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
+            yield {"ws": ws, "out": out, "compare": compare,
+                   "full": run_compare(cfg, compare, command="drift compare --quick"),
+                   "narrow": run_compare(cfg, narrow, command="drift compare --quick (narrow)"),
+                   "sweep": run_sweep(cfg, sweep, command="drift sweep --quick")}
+    finally:
+        if saved is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
+def table_rows(markdown: str, heading: str) -> list[list[str]]:
+    block = markdown.split(heading, 1)[1].split("\n\n", 2)[1]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()]
+
+
+def test_every_arm_and_seed_ran_as_its_own_stages(runs):
+    states = runs["full"]["states"]
+    for seed in (0, 1):
+        for arm in ARMS:
+            assert states[f"eval.{arm}.s{seed}"] in ("Completed", "Cached")
+            assert states[f"eval-t1.{arm}.s{seed}"] == "Completed"  # seeded sampling: one per seed
+            assert (f"train.{arm}.s{seed}" in states) == (arm != "reference")
+    # the reference's greedy evaluation is the same task for every seed: computed once, then Cached
+    assert states["eval.reference.s0"] == "Completed" and states["eval.reference.s1"] == "Cached"
+    assert {states[k] for k in ("rollout", "gold-sft-data", "weights.drift", "weights.gold-sft")} == {"Completed"}
+
+
+def test_same_training_budget_for_every_arm(runs):
+    steps = runs["compare"].max_steps
+    trained = {r["model"] for r in runs["full"]["records"] if r["arm"] != "reference"}
+    assert len(trained) == 10  # 5 trained arms x 2 seeds, each its own model
+    for model in trained:
+        summary = json.loads((Path(model) / "drift_train.json").read_text())
+        assert summary["global_step"] == steps
+        assert summary["config"]["per_device_train_batch_size"] == 4
+
+
+def test_table_has_one_row_per_arm_with_mean_and_std(runs):
+    md = runs["out"].read_text()
+    assert "drift compare --quick" in md
+    rows = table_rows(md, "## Greedy decoding")
+    assert rows[0] == ["arm", "multi@1", "multi@2", "multi@3", "correction rate", "repeated answers",
+                       "train time (s)", "rollout tokens"]
+    assert [r[0] for r in rows[2:]] == ARMS
+    assert all("±" in c for r in rows[2:] for c in r[1:])
+    ref = rows[2]
+    assert ref[-1] == "0 ± 0" and ref[-2] == "0 ± 0"  # no training, no rollout of its own
+    assert [r[0] for r in table_rows(md, "## Sampled at T=1")[2:]] == ARMS
+    assert "compare:" in md.split("## Config", 1)[1]  # the resolved config, compare section included
+    png = runs["out"].with_suffix(".png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_of_a_subset_is_cached(runs):
+    states = runs["narrow"]["states"]
+    costly = ["rollout", "weights.drift", "train.drift.s0", "eval.drift.s0", "eval-t1.drift.s0"]
+    assert {k: states[k] for k in costly} == dict.fromkeys(costly, "Cached")
+
+
+def test_sweep_maps_weights_train_and_eval_over_the_grid(runs):
+    states = runs["sweep"]["states"]
+    assert states["rollout"] == "Cached"  # the comparison's rollout
+    for label in ("b0.1-g0.9", "b1-g0.9"):
+        for stage in ("weights", "train", "eval"):
+            assert states[f"{stage}.{label}"] in ("Completed", "Cached")
+    md_path, png_path = (Path(f) for f in runs["sweep"]["files"][:2])
+    md = md_path.read_text()
+    assert "| beta \\ gamma | 0.9 |" in md and "| 0.1 |" in md and "| 1 |" in md
+    assert png_path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_mlflow_runs_per_arm_and_seed(runs):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from tasks.tracking import tracking_uri
+
+    mlflow.set_tracking_uri(tracking_uri(runs["ws"]))
+    client = MlflowClient()
+    parent = client.get_run(runs["full"]["mlflow_run_id"])
+    assert "drift.greedy.multi_at_1_mean" in parent.data.metrics
+    assert "gold-sft.t1.correction_rate_std" in parent.data.metrics
+    exp = [parent.info.experiment_id]
+    arm_runs = client.search_runs(exp, f"tags.mlflow.parentRunId = '{parent.info.run_id}' and tags.`drift.arm` != ''")
+    assert sorted((r.data.tags["drift.arm"], r.data.tags["drift.seed"]) for r in arm_runs) == sorted(
+        (a, str(s)) for a in ARMS for s in (0, 1))
+    drift0 = next(r for r in arm_runs if r.data.tags["drift.arm"] == "drift" and r.data.tags["drift.seed"] == "0")
+    assert {"greedy.multi_at_3", "t1.multi_at_1", "train_seconds", "rollout_tokens"} <= set(drift0.data.metrics)
+    stages = client.search_runs(exp, f"tags.mlflow.parentRunId = '{drift0.info.run_id}'")
+    assert {r.data.tags["drift.stage"] for r in stages} == {"train.drift.s0", "eval.drift.s0", "eval-t1.drift.s0"}
+    files = {f.path for f in client.list_artifacts(parent.info.run_id, "compare")}
+    assert {"compare/tiny_world.md", "compare/tiny_world.png", "compare/tiny_world.json"} <= files
