@@ -165,11 +165,18 @@ def compute_weights(
             rows = run_sql(con, "weights", params).fetchone()[0]
             key = {"run_ids": runs, "scheme": cfg.scheme, "beta_spec": spec, "gamma": cfg.gamma}
             run_sql(con, "weight_diagnostics", key)
+            diags = _read_diagnostics(con, key)
+            broken = [d.run_id for d in diags if not math.isfinite(d.max_weight)]
+            if broken:
+                # only reachable with a beta so small that R / beta overflows a double
+                raise DriftError(
+                    f"weights are not finite for run(s) {', '.join(broken)} with beta {beta!r}: "
+                    "R / beta overflows; use a larger beta (nothing written)"
+                )
             con.commit()
         except BaseException:
             con.rollback()
             raise
-        diags = _read_diagnostics(con, key)
     finally:
         con.close()
     return WeightsSummary(

@@ -119,3 +119,13 @@ def test_weights_average_one_per_prompt(imported):
     ).fetchone()[0]
     assert math.isfinite(worst) and worst < 1e-9
     con.close()
+
+
+def test_overflowing_beta_writes_nothing(imported):
+    ws, _ = imported
+    compute_weights(ws, WeightsConfig())
+    with pytest.raises(DriftError, match="overflows"):
+        compute_weights(ws, WeightsConfig(beta=1e-320))
+    con = ws.connect(read_only=True)
+    assert con.execute("select count(*), min(beta_spec) from weights").fetchone() == (96, "0.1")
+    con.close()
