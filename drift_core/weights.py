@@ -5,11 +5,13 @@
     weights             sql/weights.sql             one row per trajectory and weighting
     weight_diagnostics  sql/weight_diagnostics.sql  one row per run and weighting
 A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay.
+`returns` rows of a run are reused while its shard files are unchanged (table returns_state).
 `training_set` reads one weighting back, joined to the messages, for the trainer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,7 +24,7 @@ from drift_core.errors import DriftError
 from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
 
-DERIVED_TABLES = ("returns", "weights", "weight_diagnostics")
+DERIVED_TABLES = ("returns", "returns_state", "weights", "weight_diagnostics")
 # beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
 AUTO_BETA_RANGE = (1e-3, 1e3)
 AUTO_BETA_STEPS = 40
@@ -59,6 +61,7 @@ class WeightsSummary:
     target_ess: float | None = None  # set for beta='auto'
     target_met: bool | None = None  # False when even the largest beta misses target_ess
     seconds: float = 0.0
+    returns_reused: bool = False  # the runs' returns at this gamma were up to date
 
     @property
     def mean_ess_fraction(self) -> float | None:
@@ -111,6 +114,14 @@ def beta_spec(scheme: str, beta: float | str) -> str:
     return repr(value)
 
 
+def shard_signature(workspace: Workspace, run_id: str) -> str:
+    """Digest of a run's trajectories shard files (name, size, mtime): changes when a shard is added
+    or rewritten (shards are written to a temp file and renamed, never edited in place)."""
+    files = sorted(workspace.run_dir(run_id).glob("*.parquet"))
+    blob = "\n".join(f"{p.name} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in DERIVED_TABLES:
         run_sql(con, f"tables/{table}")
@@ -145,13 +156,21 @@ def compute_weights(
             run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
         ensure_tables(con)
         runs = _resolve_runs(con, run_id or cfg.run_id)
-        bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
-        if bad:
-            lines = [f"  run {r[0]}, prompt_id {r[1]!r}, sample_idx {r[2]}: {r[3]}" for r in bad]
-            raise DriftError("cannot compute weights, bad trajectories (nothing written):\n" + "\n".join(lines))
+        signatures = [shard_signature(workspace, r) for r in runs]
+        state = dict(run_sql(con, "checks/returns_state_of", {"run_ids": runs, "gamma": cfg.gamma}).fetchall())
+        reuse = all(state.get(r) == sig for r, sig in zip(runs, signatures, strict=True))
+        if not reuse:
+            bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
+            if bad:
+                lines = [f"  run {r[0]}, prompt_id {r[1]!r}, sample_idx {r[2]}: {r[3]}" for r in bad]
+                raise DriftError(
+                    "cannot compute weights, bad trajectories (nothing written):\n" + "\n".join(lines)
+                )
         con.begin()
         try:
-            run_sql(con, "returns", {"run_ids": runs, "gamma": cfg.gamma})
+            if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma
+                run_sql(con, "returns", {"run_ids": runs, "gamma": cfg.gamma})
+                run_sql(con, "returns_state", {"run_ids": runs, "signatures": signatures, "gamma": cfg.gamma})
             beta, target_met = _resolve_beta(con, cfg, runs)
             params = {
                 "run_ids": runs,
@@ -190,6 +209,7 @@ def compute_weights(
         target_ess=cfg.target_ess if spec == "auto" else None,
         target_met=target_met,
         seconds=time.perf_counter() - t0,
+        returns_reused=reuse,
     )
 
 

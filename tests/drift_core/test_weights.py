@@ -129,3 +129,26 @@ def test_overflowing_beta_writes_nothing(imported):
     con = ws.connect(read_only=True)
     assert con.execute("select count(*), min(beta_spec) from weights").fetchone() == (96, "0.1")
     con.close()
+
+
+def test_returns_are_reused_until_the_shards_change(imported, tmp_path):
+    ws, run = imported
+    first = compute_weights(ws, WeightsConfig())
+    second = compute_weights(ws, WeightsConfig(beta=0.3))
+    other_gamma = compute_weights(ws, WeightsConfig(gamma=0.5))
+    assert (first.returns_reused, second.returns_reused, other_gamma.returns_reused) == (False, True, False)
+    # a new shard in the run (here: one more copy of a prompt group) -> returns recomputed
+    import duckdb
+
+    con = duckdb.connect()
+    extra = ws.run_dir(run) / "shard-00001.parquet"
+    con.execute(
+        f"copy (select * replace ('extra_prompt' as prompt_id) "
+        f"from read_parquet('{ws.run_dir(run)}/shard-00000.parquet') limit 8) to '{extra}'"
+    )
+    con.close()
+    third = compute_weights(ws, WeightsConfig())
+    assert not third.returns_reused and third.rows == 104
+    con = ws.connect(read_only=True)
+    assert con.execute("select count(*) from returns where gamma = 0.9").fetchone()[0] == 104
+    con.close()

@@ -1,0 +1,10 @@
+-- The recorded shard signatures of the given runs' returns at $gamma. Params: $run_ids, $gamma.
+with state_in as (
+    select run_id, signature from returns_state where gamma = $gamma and list_contains($run_ids, run_id)
+),
+
+final as (
+    select * from state_in order by run_id
+)
+
+select * from final;

@@ -1,0 +1,9 @@
+-- returns_state: which shard files each (run, gamma)'s rows in `returns` were computed from, so a
+-- second weighting of an unchanged run (another scheme or beta) reuses them. Shards are immutable
+-- (written to a temp file and renamed), so their names, sizes and mtimes identify the content.
+create table if not exists returns_state (
+    run_id     varchar not null,
+    gamma      double not null,
+    signature  varchar not null,  -- digest of the run's shard files (name, size, mtime)
+    rows       bigint not null
+);
