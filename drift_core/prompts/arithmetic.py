@@ -14,6 +14,8 @@ LEVELS: dict[int, tuple[str, int, int]] = {
     6: ("+", 3, 2),
     7: ("*", 2, 1),
     8: ("*", 2, 2),
+    9: ("-", 2, 1),
+    10: ("-", 1, 2),  # always negative
 }
 
 
