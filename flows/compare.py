@@ -18,7 +18,7 @@ from prefect import flow
 
 from drift_core.compare import aggregate, arms, run_tokens, set_threads, write_results
 from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
-from drift_core.config.compare import CompareConfig
+from drift_core.config.compare import DEFAULT_PIPELINE, CompareConfig
 from drift_core.store import Workspace
 from tasks import tracking
 from tasks.compare import facts, log_files, run_arm
@@ -30,7 +30,7 @@ from tasks.stage import StageSettings, run_stage, stage_settings
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-compare"
-DEFAULT = load_config()
+DEFAULT = load_config(None, DEFAULT_PIPELINE)  # the parameters' defaults = `drift compare`'s
 
 
 @flow(name=FLOW_NAME, log_prints=True)

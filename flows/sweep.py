@@ -18,7 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from drift_core.compare import set_threads, sweep_grid, write_sweep
 from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
-from drift_core.config.compare import SweepConfig
+from drift_core.config.compare import DEFAULT_PIPELINE, SweepConfig
 from tasks import tracking
 from tasks.compare import log_files, map_stage
 from tasks.evaluate import evaluate_task
@@ -30,7 +30,7 @@ from tasks.train import train_task
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-sweep"
-DEFAULT = load_config()
+DEFAULT = load_config(None, DEFAULT_PIPELINE)  # the parameters' defaults = `drift compare`'s
 
 
 @flow(name=FLOW_NAME, log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))

@@ -129,6 +129,9 @@ def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: Promp
         "reference model": f"`{reference.path}` (content fingerprint {reference.fingerprint})",
         "data": f"{int(train_prompts.metrics.get('prompts', 0))} train prompts; "
                 f"{int(test_prompts.metrics.get('prompts', 0))} held-out test problems",
+        "test noise": "95% interval of one share near 0.5 on these problems: ± "
+                      f"{_half_width(int(test_prompts.metrics.get('prompts', 0))):.3f} (Wilson); seeds vary "
+                      "training and T=1 sampling, never the problems: every arm is scored on the same ones",
         "budget per trained arm": f"{max_steps} optimizer steps x batch "
                                   f"{train.per_device_train_batch_size * train.gradient_accumulation_steps} = "
                                   f"{max_steps * train.per_device_train_batch_size * train.gradient_accumulation_steps}"
@@ -157,3 +160,12 @@ def log_files(files, artifact_path: str) -> None:
 
     for f in files:
         mlflow.log_artifact(str(f), artifact_path)
+
+
+def _half_width(n: int) -> float:
+    from drift_core.stats import wilson_interval
+
+    if n <= 0:
+        return float("nan")
+    lo, hi = wilson_interval(n / 2, n)
+    return (hi - lo) / 2

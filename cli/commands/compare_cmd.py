@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
 from drift_core.config.base import format_validation_error
 from drift_core.config.compare import (
+    DEFAULT_PIPELINE,
     QUICK_COMPARE,
     QUICK_PIPELINE,
     QUICK_SWEEP,
@@ -33,7 +34,7 @@ JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
 
 def _configs(section: str, model, config, set_, workspace, quick: bool, quick_section: list[str]):
     """(PipelineConfig, section config): quick presets first, so --set still overrides them."""
-    items = (QUICK_PIPELINE + quick_section if quick else []) + list(set_ or [])
+    items = DEFAULT_PIPELINE + (QUICK_PIPELINE + quick_section if quick else []) + list(set_ or [])
     rest, mine = split_overrides(items, section)
     cfg = resolve_config(config, rest, workspace)
     if quick and workspace is None:

@@ -88,6 +88,10 @@ class SweepConfig(StageConfig):
         return v
 
 
+# The default size differs from `drift run`'s config only here: every train prompt of the tiny world
+# (600, not 200), so a trained arm's 300 steps x 16 are one pass over its 600 x n=8 rollouts.
+DEFAULT_PIPELINE = ["prompts.limit=null"]
+
 # `--quick`: the whole comparison in about a minute on the `test` tiny world (CI). Seeds stay >= 2
 # so std is defined; every figure it prints is noise and is labelled so.
 QUICK_PIPELINE = [
