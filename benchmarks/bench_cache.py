@@ -55,7 +55,9 @@ def main() -> None:
             from drift_core.testing.random_model import build_random_model
 
             model = build_random_model(ws / "reference", seed=0)
-            sets += [f"rollout.model={model}"]
+            # Arithmetic prompts: the tiny world's splits would build (train) the tiny world first.
+            sets += [f"rollout.model={model}", "prompts.source=arithmetic", "prompts.count=16",
+                     "eval_prompts.source=arithmetic", "eval_prompts.count=16", "eval_prompts.seed=7"]
         elif args.model != "tiny-world":
             sets += [f"rollout.model={args.model}"]
         first = drift_run(ws, sets, env)
