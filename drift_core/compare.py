@@ -209,8 +209,9 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
     parts = [
         f"# {title}", "",
         "Reproduce (from the repository root):", "", "```bash", command, "```", "",
-        f"Mean ± sample std over seeds {seeds} ({len(summary.seeds)} seeds: each trained arm's shuffle order, and "
-        "the T=1 evaluation's sampling). `multi@k`: share of test problems solved within k turns; "
+        f"Mean ± sample std over seeds {seeds} ({len(summary.seeds)} seed{'s' if len(summary.seeds) > 1 else ''}: "
+        "each trained arm's shuffle order, and the T=1 evaluation's sampling). "
+        "`multi@k`: share of test problems solved within k turns; "
         "correction rate: share of the problems failed at turn 1 that a later turn solved; repeated answers: "
         "share of answers after feedback that repeat an earlier answer of the same problem; train time: "
         "wall seconds of the training stage; rollout tokens: tokens the reference generated for the arm's data "
@@ -222,11 +223,47 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         parts += ["## Sampled at T=1 (one trajectory per problem)", "", table_markdown(summary, "t1"), ""]
     if plot:
         parts += [f"![multi@k by k]({plot})", ""]
+    reading = reading_lines(summary)
+    if reading:
+        parts += ["## Reading the table (computed, not written by hand)", "", *reading, ""]
     parts += ["## Arms", ""] + [f"- `{a}`: {about[a]}" for a in summary.arms if a in about] + [""]
     if notes:
         parts += ["## Notes", "", notes.strip(), ""]
     parts += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
     return "\n".join(parts)
+
+
+def reading_lines(summary: Summary, arms_of_interest: tuple[str, ...] = ("drift", "drift-ext")) -> list[str]:
+    """Each DRIFT arm against every other arm on multi@1 and multi@K, called a difference only beyond noise.
+
+    Noise = the larger of the test set's 95% half-width for a share (Wilson, at the two means'
+    average) and twice the larger seed std: a difference below it is reported as within noise.
+    """
+    from drift_core.stats import wilson_interval
+
+    n = max((r.get("test_problems") or 0 for r in summary.records), default=0)
+    lines = []
+    for dec, name in (("greedy", "greedy"), ("t1", "T=1")):
+        for key in ("multi@1", f"multi@{summary.max_turns}"):
+            have = {a: summary.stats[a][dec][key] for a in summary.arms
+                    if dec in summary.stats.get(a, {}) and summary.stats[a][dec][key].mean is not None}
+            if not have:
+                continue
+            best = max(have, key=lambda a: have[a].mean)
+            for arm in (a for a in arms_of_interest if a in have):
+                s, bits = have[arm], []
+                for other, o in have.items():
+                    if other == arm:
+                        continue
+                    diff = s.mean - o.mean
+                    p = (s.mean + o.mean) / 2
+                    lo, hi = wilson_interval(p * n, n) if n else (0.0, 0.0)
+                    noise = max((hi - lo) / 2, 2 * max(s.std or 0.0, o.std or 0.0))
+                    verdict = "within noise" if abs(diff) <= noise else ("higher" if diff > 0 else "lower")
+                    bits.append(f"{other} {diff:+.3f} ({verdict})")
+                lines.append(f"- {name} {key}: `{arm}` {s.mean:.3f} (best: `{best}` {have[best].mean:.3f}); "
+                             f"vs " + ", ".join(bits))
+    return lines
 
 
 def sweep_markdown(values: dict[tuple[float, float], dict], betas: list[float], gammas: list[float],

@@ -166,3 +166,18 @@ def test_plots_write_pngs(tmp_path):
                           tmp_path / "m.png", title="x")
     h = sweep_heatmap({"multi@1": [[0.1, None], [0.3, 0.4]]}, [0.1, 1.0], [0.5, 0.9], tmp_path / "h.png")
     assert p.read_bytes()[:4] == b"\x89PNG" and h.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reading_lines_call_differences_only_beyond_noise():
+    from drift_core.compare import reading_lines
+
+    recs = []
+    for s in (0, 1, 2):
+        for arm, m1 in (("reference", 0.50), ("uniform", 0.52), ("drift", 0.70)):
+            r = record(arm, s, m1, 0.9, t1=False)
+            r["test_problems"] = 500  # Wilson half-width near 0.5 on 500 problems: 0.044
+            recs.append(r)
+    lines = reading_lines(aggregate(recs, list(ARMS), max_turns=2), arms_of_interest=("drift",))
+    assert lines[0] == ("- greedy multi@1: `drift` 0.700 (best: `drift` 0.700); "
+                        "vs reference +0.200 (higher), uniform +0.180 (higher)")
+    assert "reference +0.000 (within noise)" in lines[1]
