@@ -126,7 +126,7 @@ def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: Promp
     import torch
 
     out = {
-        "reference model": f"`{reference.path}` (content fingerprint {reference.fingerprint})",
+        "reference model": f"`{_shown(reference.path)}` (content fingerprint {reference.fingerprint})",
         "data": f"{int(train_prompts.metrics.get('prompts', 0))} train prompts; "
                 f"{int(test_prompts.metrics.get('prompts', 0))} held-out test problems",
         "test noise": "95% interval of one share near 0.5 on these problems: ± "
@@ -169,3 +169,13 @@ def _half_width(n: int) -> float:
         return float("nan")
     lo, hi = wilson_interval(n / 2, n)
     return (hi - lo) / 2
+
+
+def _shown(path: str) -> str:
+    """A path under the working directory as a relative one (what a reader of the results page has)."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
