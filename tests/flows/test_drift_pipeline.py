@@ -1,4 +1,4 @@
-"""The pipeline flow end to end at tiny sizes, against a real Prefect server and MLflow SQLite store.
+"""The pipeline flow end to end on the tiny world at small sizes, against a real Prefect server and MLflow SQLite store.
 
 Four runs share one workspace: first (everything computed), identical rerun (everything Cached),
 beta changed (rollout reused; weights, training, candidate evaluation and registration recomputed),
@@ -8,6 +8,7 @@ beta changed (rollout reused; weights, training, candidate evaluation and regist
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import pytest
@@ -18,13 +19,12 @@ STAGES = ["prompts", "eval-prompts", "rollout", "weights", "train", "evaluate-re
           "evaluate-candidate", "register"]
 
 
-def tiny_config(ws, model, *extra):
+def tiny_config(ws, *extra):
+    """The embedded tiny-world config at small sizes."""
     from drift_core.config import load_config
 
     return load_config(None, [
-        f"workspace={ws}", f"rollout.model={model}",
-        "prompts.source=arithmetic", "prompts.count=6", "prompts.levels=[1]",
-        "eval_prompts.source=arithmetic", "eval_prompts.count=6", "eval_prompts.seed=7", "eval_prompts.levels=[1]",
+        f"workspace={ws}", "prompts.limit=6", "eval_prompts.limit=6",
         "rollout.n=2", "rollout.max_new_tokens=6", "protocol.max_turns=2",
         "train.max_steps=2", "train.per_device_train_batch_size=4", "eval.max_new_tokens=6",
         *extra,
@@ -42,20 +42,21 @@ def task_states(flow_run_id: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def runs(prefect_server, random_model_dir, tmp_path_factory):
+def runs(prefect_server, tiny_world_dir, tmp_path_factory):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.drift_pipeline import run_pipeline
 
     saved = os.environ.pop("MLFLOW_TRACKING_URI", None)  # the embedded default: SQLite in the workspace
     ws = tmp_path_factory.mktemp("pipeline") / "ws"
+    shutil.copytree(tiny_world_dir, ws / "tiny_world")  # the workspace's tiny world, built (test size)
     out = {"ws": ws}
     try:
         with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
             for name, extra, refresh in [("first", [], False), ("again", [], False),
                                          ("beta", ["weights.beta=0.5"], False), ("refresh", [], True)]:
                 t0 = time.perf_counter()
-                summary = run_pipeline(tiny_config(ws, random_model_dir, *extra), refresh=refresh)
+                summary = run_pipeline(tiny_config(ws, *extra), refresh=refresh)
                 summary["seconds"] = time.perf_counter() - t0
                 summary["api_states"] = task_states(summary["flow_run_id"])
                 out[name] = summary
