@@ -107,24 +107,24 @@ def test_killed_rollout_resumes_without_loss_or_duplicates(tmp_path, random_mode
         "--set",
         "prompts.source=arithmetic",
         "--set",
-        "prompts.count=40",
+        "prompts.count=20",
         "--set",
         "prompts.levels=[3,4]",
         "--set",
-        "rollout.prompts_per_shard=4",
+        "rollout.prompts_per_shard=2",
         "--set",
-        "rollout.max_new_tokens=48",
+        "rollout.max_new_tokens=16",
     ]
     shard_dir = ws / "tables" / "trajectories" / "kill-me"
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(shard_dir.glob("shard-*.parquet"))) < 2:
+    while time.time() < deadline and not list(shard_dir.glob("shard-*.parquet")):
         assert proc.poll() is None, proc.stderr.read().decode()
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # a real interruption, mid-run
     proc.wait()
     done_before = {p.name: p.stat().st_mtime_ns for p in shard_dir.glob("shard-*.parquet")}
-    assert 2 <= len(done_before) < 10, "the kill must land mid-run for this test to mean anything"
+    assert 1 <= len(done_before) < 10, "the kill must land mid-run for this test to mean anything"
 
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
@@ -139,7 +139,7 @@ def test_killed_rollout_resumes_without_loss_or_duplicates(tmp_path, random_mode
     total, distinct = con.execute(
         "select count(*), count(distinct (run_id, prompt_id, sample_idx)) from trajectories"
     ).fetchone()
-    assert total == distinct == 160
+    assert total == distinct == 80
     dup_turns = con.execute(
         "select count(*) from (select run_id, prompt_id, sample_idx, turn from turns group by all having count(*) > 1)"
     ).fetchone()[0]
