@@ -101,6 +101,8 @@ def test_killed_rollout_resumes_without_loss_or_duplicates(tmp_path, random_mode
         "hf",
         "--n",
         "4",
+        "--max-turns",
+        "2",
         "--quiet",
         "--run-id",
         "kill-me",
