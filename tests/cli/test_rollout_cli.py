@@ -2,24 +2,11 @@
 
 import json
 import shutil
-import sys
 
 import duckdb
 import pytest
 
-
-def drift(*args) -> int:
-    from cli.main import main
-
-    old = sys.argv
-    sys.argv = ["drift", *map(str, args)]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
+from cli.testing import drift
 
 
 def snapshot(ws):

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import duckdb
 
-
-def drift(*args) -> int:
-    from cli.main import main
-
-    old = sys.argv
-    sys.argv = ["drift", *map(str, args)]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
+from cli.testing import drift
 
 
 def test_eval_prints_metrics_and_fills_tables(tmp_path, random_model_dir, capsys):

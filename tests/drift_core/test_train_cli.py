@@ -12,24 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from transformers import AutoModelForCausalLM
 
+from cli.testing import drift
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.episode import initial_messages
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def drift(*args) -> int:
-    from cli.main import main
-
-    old = sys.argv
-    sys.argv = ["drift", *map(str, args)]
-    try:
-        main()
-        return 0
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    finally:
-        sys.argv = old
 
 
 @pytest.fixture()
