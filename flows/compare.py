@@ -55,7 +55,7 @@ def drift_compare(
     settings = StageSettings(workspace=Path(ws), refresh=refresh)
     set_threads(compare.threads)
     plan = arms(compare)
-    with tracking.pipeline_run(ws, config, run_name=f"compare-{compare.label}") as parent, stage_settings(settings):
+    with tracking.pipeline_run(ws, config, run_name=f"compare ({compare.label})") as parent, stage_settings(settings):
         settings.parent_run_id = parent.info.run_id
         reference = reference_model(ws, rollout)
         train_prompts = run_stage(prompts_task, ws, prompts, stage_name="prompts")
@@ -78,7 +78,7 @@ def drift_compare(
         about = {a.name: a.about for a in plan}
         notes = facts(reference, train_prompts, test_prompts, data.get("rollout"), weighted, train,
                       compare.max_steps, rollout.n, time.perf_counter() - t0)
-        files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label} size)",
+        files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
                               command=command, config_yaml=yaml.safe_dump(config, sort_keys=False), about=about,
                               facts=notes)
         tracking.log_summary(summary.flat_metrics(), tags={"drift.flow": FLOW_NAME})

@@ -52,7 +52,7 @@ class CompareConfig(StageConfig):
         "benchmarks/results/tiny_world.md",
         description="Markdown table written here (a .png of multi@k by k and a .json of every seed beside it).",
     )
-    label: str = Field("default", description="Size label printed in the table's heading (default, quick).")
+    label: str = Field("default size", description="What this run is, printed in the table's heading.")
     threads: int | None = Field(
         1, ge=1,
         description="torch CPU threads for training and generation (None: torch's default). 1 because on a "
@@ -98,7 +98,7 @@ QUICK_PIPELINE = [
     "prompts.limit=8", "eval_prompts.limit=12", "rollout.n=2", "rollout.max_new_tokens=8",
     "eval.max_new_tokens=8", "train.per_device_train_batch_size=4", "protocol.max_turns=3",
 ]
-QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick"]
+QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick size"]
 QUICK_SWEEP = ["sweep.betas=[0.1,1.0]", "sweep.gammas=[0.9]", "sweep.max_steps=2"]
 
 
