@@ -28,7 +28,11 @@ class TrainConfig(StageConfig):
     target: Literal["last", "all"] = Field(
         "last", description="last: the last assistant message; all: every assistant turn, each weighted."
     )
-    packing: bool = Field(False, description="Pack several samples per row without cross-attention.")
+    packing: bool | Literal["auto"] = Field(
+        "auto",
+        description="Pack several samples per row without cross-attention. auto: on where it pays, i.e. with "
+        "flash-attention (CUDA + flash-attn), whose varlen kernel needs no T x T mask; off otherwise.",
+    )
     packing_max_tokens: int = Field(
         4096, ge=16, description="Tokens per packed row (packing); a longer sample gets a row of its own."
     )

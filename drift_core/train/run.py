@@ -128,12 +128,19 @@ def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
     return TrainingArguments(**{k: v for k, v in kw.items() if k in names})
 
 
+def use_packing(cfg: TrainConfig, attn_implementation: str) -> bool:
+    """packing=auto packs only under flash-attention: on CPU/sdpa a packed row pays a T x T block mask."""
+    if cfg.packing == "auto":
+        return "flash" in attn_implementation
+    return bool(cfg.packing)
+
+
 def make_trainer(model, tokenizer, samples: list[Sample], cfg: TrainConfig, out_dir: Path,
                  progress: bool = True) -> WeightedSFTTrainer:
     """A WeightedSFTTrainer over `samples`, padded or packed as the config says."""
-    if cfg.packing:
+    impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
+    if use_packing(cfg, impl):
         dataset: list = pack(samples, cfg.packing_max_tokens)
-        impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
         collator = PackingCollator(block_mask="flash" not in impl)
     else:
         dataset = samples

@@ -94,3 +94,15 @@ def test_empty_training_set_is_a_clear_error(random_model_dir, tmp_path):
     empty = pa.table({"messages": pa.array([], pa.list_(message)), "weight": pa.array([], pa.float64())})
     with pytest.raises(DriftError, match="empty training set"):
         train(empty, str(random_model_dir), cfg(), tmp_path / "out", progress=False)
+
+
+def test_packing_auto_packs_only_under_flash_attention():
+    from drift_core.config.train import TrainConfig
+    from drift_core.train.run import use_packing
+
+    auto = TrainConfig()
+    assert auto.packing == "auto"
+    assert use_packing(auto, "flash_attention_2") is True
+    assert use_packing(auto, "sdpa") is False  # CPU default: the reference's padded batches
+    assert use_packing(TrainConfig(packing=True), "sdpa") is True
+    assert use_packing(TrainConfig(packing=False), "flash_attention_2") is False
