@@ -30,8 +30,8 @@ class TrainConfig(StageConfig):
     )
     packing: bool | Literal["auto"] = Field(
         "auto",
-        description="Pack several samples per row without cross-attention. auto: on where it pays, i.e. with "
-        "flash-attention (CUDA + flash-attn), whose varlen kernel needs no T x T mask; off otherwise.",
+        description="Pack several samples per row without cross-attention. auto: on with flash-attention "
+        "(CUDA + flash-attn, varlen kernel, no T x T mask), else the reference's padded batches.",
     )
     packing_max_tokens: int = Field(
         4096, ge=16, description="Tokens per packed row (packing); a longer sample gets a row of its own."

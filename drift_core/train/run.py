@@ -129,7 +129,8 @@ def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
 
 
 def use_packing(cfg: TrainConfig, attn_implementation: str) -> bool:
-    """packing=auto packs only under flash-attention: on CPU/sdpa a packed row pays a T x T block mask."""
+    """packing=auto packs under flash-attention (cheapest there); elsewhere it keeps the reference's padding,
+    because packing changes the per-sample share of the `mean` loss (docs/training.md)."""
     if cfg.packing == "auto":
         return "flash" in attn_implementation
     return bool(cfg.packing)
