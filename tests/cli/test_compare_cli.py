@@ -23,20 +23,11 @@ def test_quick_gets_its_own_workspace_and_output(tmp_path):
 
 
 def test_bad_section_values_exit_1_with_the_key(capsys):
-    import sys
-
-    from cli.main import main
+    from cli.testing import drift
 
     for args, needle in ((["compare", "--set", "compare.bogus=1"], "unknown config key 'bogus'"),
                          (["sweep", "--set", "sweep.gammas=[2]"], "every gamma must be in (0, 1]")):
-        old, sys.argv = sys.argv, ["drift", *args]
-        try:
-            main()
-            rc = 0
-        except SystemExit as exc:
-            rc = int(exc.code or 0)
-        finally:
-            sys.argv = old
+        rc = drift(*args)
         assert rc == 1 and needle in capsys.readouterr().err
     _, sweep = _configs("sweep", SweepConfig, None, ["sweep.betas=[0.5]"], None, False, [])
     assert sweep.betas == [0.5]

@@ -2,26 +2,16 @@
 
 import hashlib
 import json
-import sys
 
 import pyarrow.parquet as pq
 import pytest
 
+from cli.testing import drift as run_drift
 from drift_core.testing.reference_records import write_jsonl
 
 
 def drift(capsys, *args) -> tuple[int, str, str]:
-    from cli.main import main
-
-    old = sys.argv
-    sys.argv = ["drift", *map(str, args)]
-    try:
-        main()
-        rc = 0
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    finally:
-        sys.argv = old
+    rc = run_drift(*args)
     out = capsys.readouterr()
     return rc, out.out, out.err
 
