@@ -49,9 +49,9 @@ def drift_compare(
     """Prompts -> one rollout -> a weighting per arm -> train + evaluate each arm x seed -> table."""
     t0 = time.perf_counter()
     ws = str(Path(workspace).expanduser().resolve())
-    config = {"workspace": workspace, "protocol": protocol, "prompts": prompts, "eval_prompts": eval_prompts,
-              "rollout": rollout, "train": train, "eval": eval, "compare": compare}
-    config = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v for k, v in config.items()}
+    config = tracking.plain({"workspace": workspace, "protocol": protocol, "prompts": prompts,
+                             "eval_prompts": eval_prompts, "rollout": rollout, "train": train, "eval": eval,
+                             "compare": compare})
     settings = StageSettings(workspace=Path(ws), refresh=refresh)
     set_threads(compare.threads)
     plan = arms(compare)

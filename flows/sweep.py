@@ -49,9 +49,9 @@ def drift_sweep(
     """Prompts -> one rollout -> weights.map -> train.map -> evaluate.map -> heat map."""
     t0 = time.perf_counter()
     ws = str(Path(workspace).expanduser().resolve())
-    config = {"workspace": workspace, "protocol": protocol, "prompts": prompts, "eval_prompts": eval_prompts,
-              "rollout": rollout, "train": train, "eval": eval, "sweep": sweep}
-    config = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v for k, v in config.items()}
+    config = tracking.plain({"workspace": workspace, "protocol": protocol, "prompts": prompts,
+                             "eval_prompts": eval_prompts, "rollout": rollout, "train": train, "eval": eval,
+                             "sweep": sweep})
     settings = StageSettings(workspace=Path(ws), refresh=refresh)
     set_threads(sweep.threads)
     grid = sweep_grid(sweep)

@@ -65,10 +65,16 @@ def pipeline_run(workspace: Path, config: Any, run_name: str | None = None):
         if flow_run.ui_url and not flow_run.ui_url.startswith("None"):
             tags["prefect.flow_run_url"] = flow_run.ui_url
     with mlflow.start_run(run_name=run_name or flow_run.name or "drift", tags=tags) as run:
-        cfg = config.model_dump(mode="json") if hasattr(config, "model_dump") else config
-        mlflow.log_text(yaml.safe_dump(cfg, sort_keys=False), "config/resolved.yaml")
+        mlflow.log_text(yaml.safe_dump(plain(config), sort_keys=False), "config/resolved.yaml")
         _link_prefect_to_mlflow(run.info.run_id, run.info.experiment_id)
         yield run
+
+
+def plain(config) -> dict:
+    """A config (a pydantic model, or a dict of sections that may be models) as JSON-able values."""
+    if hasattr(config, "model_dump"):
+        return config.model_dump(mode="json")
+    return {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v for k, v in config.items()}
 
 
 def _link_prefect_to_mlflow(run_id: str, experiment_id: str) -> None:
