@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -51,8 +52,6 @@ def rollout(
     progress: bool = True,
 ) -> RolloutResult:
     """Generate every missing shard of the run; returns counts over the whole run."""
-    import time
-
     t0 = time.perf_counter()
     if not prompts:
         raise DriftError("no prompts to roll out (the prompt source is empty)")
