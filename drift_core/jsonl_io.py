@@ -81,9 +81,10 @@ def import_jsonl(
         params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}"}
         try:
             # malformed JSON fails here, and DuckDB's message names the line
-            run_sql(con, "io/import_reference_unusual", {"path": str(path)})
+            unusual = run_sql(con, "io/import_reference_shape", {"path": str(path)}).fetchall()[0][0]
         except duckdb.Error as exc:
             raise DriftError(_malformed_error(path, exc)) from None
+        run_sql(con, "io/import_reference_unusual", {"path": str(path), "scan": unusual > 0})
         try:
             run_sql(con, "io/import_reference_staged", params)
         except duckdb.Error as exc:

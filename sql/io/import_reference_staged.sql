@@ -9,14 +9,21 @@
 -- verifier that is not 1 exactly at t_star, a numeric gold); export takes those verbatim.
 -- `problem` names the first thing wrong with a record (NULL when fine); nothing is written if any.
 -- Params: $path (the .jsonl file), $run_id, $policy. Needs import_unusual.
+-- The typed read goes into a temp table first: DuckDB keeps the file's order there (insertion order
+-- is preserved), so rowid + 1 is the record number. `with ordinality` on the reader costs twice as much.
+set preserve_insertion_order = true;  -- rowid below is the record number (the default, said aloud)
+create or replace temp table import_raw as
+select *
+from read_json($path, format = 'newline_delimited', columns = {
+    prompt_id: 'VARCHAR', gold: 'VARCHAR', messages: 'STRUCT(role VARCHAR, content VARCHAR)[]',
+    verifier: 'JSON', turn_rewards: 'MAP(VARCHAR, DOUBLE)', reward_details: 'JSON', t_star: 'JSON',
+    answer_norms: 'VARCHAR[]', format_penalty: 'DOUBLE'
+});
+
 create or replace temp table import_staged as
 with source as (
-    select ordinality as record_no, *
-    from read_json($path, format = 'newline_delimited', columns = {
-        prompt_id: 'VARCHAR', gold: 'VARCHAR', messages: 'STRUCT(role VARCHAR, content VARCHAR)[]',
-        verifier: 'JSON', turn_rewards: 'MAP(VARCHAR, DOUBLE)', reward_details: 'JSON', t_star: 'JSON',
-        answer_norms: 'VARCHAR[]', format_penalty: 'DOUBLE'
-    }) with ordinality
+    select rowid + 1 as record_no, *
+    from import_raw
 ),
 
 joined as (
@@ -120,6 +127,8 @@ final as (
 )
 
 select * from final;
+
+drop table import_raw;
 
 -- sample_idx numbers a prompt's records in file order; computed on two narrow columns (a window
 -- over the wide rows would sort the messages too).

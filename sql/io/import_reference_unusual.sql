@@ -1,12 +1,13 @@
 -- import_unusual (temp): the records of a reference-format JSONL whose top-level keys are not exactly
 -- the reference's nine (or that are not objects): only these need more than the typed columns to come
 -- back unchanged, so only these keep their key list and their unknown fields (verbatim, in order).
--- One cheap pass that also finds malformed lines (DuckDB names the line).
--- Params: $path.
+-- io/import_reference_shape counted them first; with $scan false (none) this makes the empty table without
+-- reading the file. Params: $path, $scan.
 create or replace temp table import_unusual as
 with source as (
     select ordinality as record_no, json as j, json_type(json) as j_type, json_keys(json) as keys
     from read_json_objects($path, format = 'newline_delimited') with ordinality
+    where $scan
 ),
 
 unusual as (

@@ -57,6 +57,18 @@ def test_roundtrip_is_lossless_including_odd_records(workspace, tmp_path):
     assert list(got[0]) == list(want[0])
 
 
+def test_a_file_read_in_parallel_keeps_its_record_order(workspace, tmp_path):
+    # ~33 MB: DuckDB's JSON reader splits it over threads; record numbers (and so sample_idx, the
+    # error line numbers and the export order) must still follow the file.
+    recs = list(records(25_000, group=16, seed=5))
+    for i in (7, 12_001, 24_999):
+        recs[i]["note"] = f"odd record {i}"  # unusual records spread over the file
+    path = write_lines(tmp_path / "big.jsonl", recs)
+    res, want, got = roundtrip(workspace, tmp_path, path)
+    assert res.records == 25_000
+    assert got == want
+
+
 def test_reimport_is_a_noop_and_other_content_under_same_run_id_is_refused(workspace, tmp_path):
     p = write_jsonl(tmp_path / "a.jsonl", 8, group=4)
     first = import_jsonl(workspace, p)
