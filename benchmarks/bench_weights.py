@@ -3,8 +3,10 @@
     (a) per-row Python: json.loads per line, then the DESIGN §1 formulas in plain Python
     (b) the reference repository's path: datasets.load_dataset("json"), then a Python loop over the
         examples computing the same returns and per-prompt weights (as its weight_sft.py does)
-    (c) ours: `drift import-jsonl` once (timed separately), then compute_weights = sql/returns.sql +
-        sql/weights.sql + sql/weight_diagnostics.sql over the imported Parquet tables
+    (c) ours: `drift import-jsonl` once (timed separately; it also fills `returns` at gamma 0.9, as
+        the command does at the config's gamma), then compute_weights = sql/weights.sql +
+        sql/weight_diagnostics.sql over the imported tables; and, for a gamma the import did not
+        compute, the same with sql/prompt_groups.sql + sql/returns.sql first
 Then a big run: N_big trajectories synthesized straight into Parquet shards (benchmarks/sql/
 synth_trajectories.sql; 10M full JSONL records would be ~10 GB) and (c) under a DuckDB memory limit,
 its peak RSS measured in the child process that runs it.
@@ -115,18 +117,19 @@ def child(args) -> None:
     out: dict = {}
     if args.child == "import":
         res = import_jsonl(ws, args.path, run_id="bench", memory_limit=args.memory_limit)
-        out = {"records": res.records}
+        out = {"records": res.records, "returns_seconds": res.returns_seconds}
     elif args.child == "weights":
         from drift_core.weights import compute_weights
 
-        s = compute_weights(ws, WeightsConfig(gamma=GAMMA, beta=BETA), memory_limit=args.memory_limit)
-        out = {"rows": s.rows, "first_seconds": time.perf_counter() - t0, "first_cpu": time.process_time() - c0,
-               "mean_ess": s.mean_ess_fraction}
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        compute_weights(ws, WeightsConfig(gamma=GAMMA, beta=2 * BETA), memory_limit=args.memory_limit)
-    elif args.child == "core":
-        out = core_sql(ws, args.memory_limit)
+        runs = {}
+        # gamma 0.9 (returns filled by the import, or computed here for a synthesized run), then
+        # another beta (returns reused), then a new gamma (returns computed, then weights)
+        for label, gamma, beta in (("first", GAMMA, BETA), ("beta", GAMMA, 2 * BETA), ("gamma", 0.8, BETA)):
+            t1, c1 = time.perf_counter(), time.process_time()
+            s = compute_weights(ws, WeightsConfig(gamma=gamma, beta=beta), memory_limit=args.memory_limit)
+            runs[label] = {"seconds": time.perf_counter() - t1, "cpu": time.process_time() - c1,
+                           "returns_reused": s.returns_reused, "rows": s.rows}
+        out = {"runs": runs}
     elif args.child == "synth":
         synth(ws, args.n, args.memory_limit)
         out = {"rows": args.n}
@@ -134,33 +137,6 @@ def child(args) -> None:
     out["cpu"] = time.process_time() - c0  # CPU seconds of all the process's threads
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
-
-
-def core_sql(ws, memory_limit: str) -> dict:
-    """Just the returns and weights queries (the SELECT part of sql/returns.sql and sql/weights.sql),
-    into temp tables: what the SQL costs without persisting rows into warehouse.duckdb."""
-    import re
-
-    from drift_core.sqlfiles import load_sql, run_sql
-
-    con = ws.connect()
-    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(ws.root / "tmp")})
-    runs = [r[0] for r in run_sql(con, "checks/runs").fetchall()]
-
-    def select_of(name: str, table: str) -> str:
-        insert = con.extract_statements(load_sql(name))[-1].query
-        return re.sub(rf"^\s*insert into {table} by name", f"create or replace temp table core_{table} as", insert)
-
-    t0 = time.perf_counter()
-    con.execute(select_of("returns", "returns"),
-                {"run_ids": runs, "gamma": GAMMA})
-    t1 = time.perf_counter()
-    con.execute(select_of("weights", "weights").replace("from returns\n", "from core_returns\n"),
-                {"run_ids": runs, "gamma": GAMMA, "scheme": "drift", "beta": BETA, "beta_spec": repr(BETA),
-                 "all_fail_zero": False, "weight_cap": None})
-    t2 = time.perf_counter()
-    con.close()
-    return {"returns_seconds": t1 - t0, "weights_seconds": t2 - t1, "core_seconds": t2 - t0}
 
 
 def synth(ws, n: int, memory_limit: str) -> None:
@@ -196,8 +172,8 @@ def compare(keys, w, workspace: Path) -> float:
 
     con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
     rows = con.execute(
-        "select prompt_id, sample_idx, weight from weights where scheme = 'drift' and beta_spec = $b",
-        {"b": repr(BETA)},
+        "select prompt_id, sample_idx, weight from weights where scheme = 'drift' and beta_spec = $b and gamma = $g",
+        {"b": repr(BETA), "g": GAMMA},
     ).fetchall()
     con.close()
     ours = {(p, s): x for p, s, x in rows}
@@ -218,7 +194,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="Where files go (default: a temp dir).")
     ap.add_argument("--keep", action="store_true", help="Keep the workdir.")
     # child mode
-    ap.add_argument("--child", choices=["import", "weights", "core", "synth"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["import", "weights", "synth"], help=argparse.SUPPRESS)
     ap.add_argument("--workspace", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -257,25 +233,23 @@ def main() -> None:
     shutil.rmtree(ws, ignore_errors=True)
     imp = run_child("import", ws, path=path, memory_limit=args.memory_limit)
     print(f"import-jsonl (one-time): {imp['seconds']:.2f} s = {args.n / imp['seconds']:,.0f} records/s "
-          f"({size_gb / imp['seconds'] * 1000:.0f} MB/s; cpu {imp['cpu']:.1f} s), peak RSS {imp['peak_rss_mb']:.0f} MB")
-    c = run_child("weights", ws, memory_limit=args.memory_limit)
-    print(f"(c) SQL over the imported tables, first run:      {c['first_seconds']:8.2f} s  "
-          f"(cpu {c['first_cpu']:.1f} s; tables created)")
-    print(f"(c) again, another beta (returns reused):         {c['seconds']:8.2f} s  "
-          f"(cpu {c['cpu']:.1f} s) peak RSS {c['peak_rss_mb']:.0f} MB")
-    core = run_child("core", ws, memory_limit=args.memory_limit)
-    print(f"(c) core SQL only (returns + weights queries into temp tables, not persisted): "
-          f"{core['core_seconds']:.2f} s (returns {core['returns_seconds']:.2f} s, "
-          f"weights {core['weights_seconds']:.2f} s)")
+          f"({size_gb / imp['seconds'] * 1000:.0f} MB/s; cpu {imp['cpu']:.1f} s), "
+          f"peak RSS {imp['peak_rss_mb']:.0f} MB; of which returns at gamma {GAMMA}: {imp['returns_seconds']:.2f} s")
+    c = run_child("weights", ws, memory_limit=args.memory_limit)["runs"]
+    assert c["first"]["returns_reused"] and c["beta"]["returns_reused"] and not c["gamma"]["returns_reused"]
+    print(f"(c) weights over the imported tables (returns from the import): {c['first']['seconds']:6.2f} s  "
+          f"(cpu {c['first']['cpu']:.2f} s)")
+    print(f"(c) again, another beta:                                        {c['beta']['seconds']:6.2f} s  "
+          f"(cpu {c['beta']['cpu']:.2f} s)")
+    print(f"(c) a gamma not computed yet (returns + weights):               {c['gamma']['seconds']:6.2f} s  "
+          f"(cpu {c['gamma']['cpu']:.2f} s)")
     worst = compare(keys, w, ws)
     print(f"(a) vs (c): largest relative weight difference {worst:.2e} over {len(w):,} trajectories")
-    best_c = min(c["seconds"], c["first_seconds"])
-    # Name each ratio after the (c) it divides by: the first run computes returns, a rerun reuses them.
-    print(f"ratios at N={args.n:,}: (a)/(c first run) = {ta / c['first_seconds']:.1f}x, "
-          f"(a)/(c rerun, returns reused) = {ta / c['seconds']:.1f}x, "
-          f"(a)/(c core) = {ta / core['core_seconds']:.1f}x (target: 50x)"
-          + (f", (b)/(c full) = {tb / best_c:.0f}x" if tb else "")
-          + f"; with the import counted once: (a)/(import + c full) = {ta / (imp['seconds'] + best_c):.1f}x")
+    tc, tg = c["first"]["seconds"], c["gamma"]["seconds"]
+    print(f"ratios at N={args.n:,}: (a)/(c) = {ta / tc:.1f}x (target: 50x), "
+          f"(a)/(c with returns at a new gamma) = {ta / tg:.1f}x"
+          + (f", (b)/(c) = {tb / tc:.0f}x" if tb else "")
+          + f"; with the import counted once: (a)/(import + c) = {ta / (imp['seconds'] + tc):.1f}x")
 
     if args.big_n:
         big = work / "ws_big"
@@ -284,9 +258,10 @@ def main() -> None:
         print(f"big run: {args.big_n:,} trajectories synthesized straight into Parquet in {s['seconds']:.0f} s "
               "(not JSONL: 10M full records would be ~10 GB)")
         cb = run_child("weights", big, memory_limit=args.memory_limit)
-        print(f"(c) at N={args.big_n:,}, DuckDB memory_limit {args.memory_limit}: first {cb['first_seconds']:.2f} s, "
-              f"another beta {cb['seconds']:.2f} s (cpu {cb['cpu']:.1f} s), peak RSS {cb['peak_rss_mb']:.0f} MB "
-              f"({'<' if cb['peak_rss_mb'] < 2048 else '>='} 2 GiB)")
+        first, again = cb["runs"]["first"], cb["runs"]["beta"]
+        print(f"(c) at N={args.big_n:,}, DuckDB memory_limit {args.memory_limit}: returns + weights "
+              f"{first['seconds']:.2f} s, another beta {again['seconds']:.2f} s (cpu {again['cpu']:.1f} s), "
+              f"peak RSS {cb['peak_rss_mb']:.0f} MB ({'<' if cb['peak_rss_mb'] < 2048 else '>='} 2 GiB)")
     if not args.keep and args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -23,13 +23,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from drift_core.config import WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
+from drift_core.weights import compute_returns
 
 SHARD_RECORDS = 250_000  # records per Parquet shard
 SHARD_CODEC = "snappy"  # cheaper to write than zstd (the import's largest cost); DuckDB reads both
 MANIFEST = "_import.json"
+DEFAULT_GAMMA = WeightsConfig.model_fields["gamma"].default
 
 
 @dataclass
@@ -39,6 +42,7 @@ class ImportResult:
     shards: int
     seconds: float
     skipped: bool = False  # the same file was already imported under this run_id
+    returns_seconds: float = 0.0  # part of `seconds`: the returns computed at returns_gamma
 
 
 def file_digest(path: Path) -> str:
@@ -62,8 +66,12 @@ def import_jsonl(
     policy: str | None = None,
     memory_limit: str = "1GB",
     shard_records: int = SHARD_RECORDS,
+    returns_gamma: float | None = DEFAULT_GAMMA,
 ) -> ImportResult:
-    """Load a reference-format trajectory JSONL into trajectories/turns under one run_id."""
+    """Load a reference-format trajectory JSONL into trajectories/turns under one run_id.
+
+    returns_gamma: also fill the returns table at this discount (None: don't), so that a first
+    `drift weights` at that gamma has only the weights left to compute."""
     t0 = time.perf_counter()
     path = Path(path)
     if not path.is_file():
@@ -102,9 +110,13 @@ def import_jsonl(
         (workspace.run_dir(run_id) / MANIFEST).write_text(json.dumps(manifest, indent=2))
     finally:
         con.close()
-    # Make the new run visible in the warehouse's views (they exist once a writer connected).
-    workspace.connect().close()
-    return ImportResult(run_id, n, shards, time.perf_counter() - t0)
+    if returns_gamma is None:
+        workspace.connect().close()  # makes the new run visible in the warehouse's views
+        return ImportResult(run_id, n, shards, time.perf_counter() - t0)
+    t1 = time.perf_counter()
+    compute_returns(workspace, run_id, returns_gamma, memory_limit=memory_limit)
+    t2 = time.perf_counter()
+    return ImportResult(run_id, n, shards, t2 - t0, returns_seconds=t2 - t1)
 
 
 def _existing_run(ws: Workspace, run_id: str, digest: str, path: Path) -> ImportResult | None:

@@ -1,11 +1,15 @@
 """Weights stage: returns and per-prompt importance weights as SQL over the trajectory tables.
 
-`compute_weights` refreshes three tables in warehouse.duckdb inside one transaction:
+`compute_weights` refreshes these in warehouse.duckdb inside one transaction:
+    prompt_groups       sql/prompt_groups.sql       an integer key per (run, prompt), never changed
     returns             sql/returns.sql             one row per trajectory and gamma
-    weights             sql/weights.sql             one row per trajectory and weighting
+    weights             sql/weights.sql             one row per trajectory and weighting: a view over
+                                                    weightings + weight_groups + weight_rows, which
+                                                    hold integers and doubles only (fast to write)
     weight_diagnostics  sql/weight_diagnostics.sql  one row per run and weighting
 A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay.
-`returns` rows of a run are reused while its shard files are unchanged (table returns_state).
+`returns` rows of a run are reused while its shard files are unchanged (table returns_state);
+`compute_returns` fills them ahead (import-jsonl does, so a first `drift weights` only weights).
 `training_set` reads one weighting back, joined to the messages, for the trainer.
 """
 
@@ -24,7 +28,11 @@ from drift_core.errors import DriftError
 from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
 
-DERIVED_TABLES = ("returns", "returns_state", "weights", "weight_diagnostics")
+# in creation order: the weights view reads the tables before it
+DERIVED_TABLES = (
+    "prompt_groups", "returns", "returns_state", "weightings", "weight_groups", "weight_rows", "weights",
+    "weight_diagnostics",
+)
 # beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
 AUTO_BETA_RANGE = (1e-3, 1e3)
 AUTO_BETA_STEPS = 40
@@ -123,8 +131,18 @@ def shard_signature(workspace: Workspace, run_id: str) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    _drop_old_layout(con)
     for table in DERIVED_TABLES:
         run_sql(con, f"tables/{table}")
+
+
+def _drop_old_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses written before the integer-keyed weights storage had `weights` as a table and no
+    returns.group_key. Everything derived is recomputed from the shards, so drop it (one time)."""
+    old = run_sql(con, "checks/old_weights_layout").fetchone()[0]
+    if old:
+        for table in ("weights", "weight_diagnostics", "returns_state", "returns"):
+            con.execute(f"drop table if exists {table}")  # fixed names, not input
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -151,26 +169,15 @@ def compute_weights(
     con = workspace.connect()
     try:
         if memory_limit:
-            tmp = workspace.root / "tmp"
-            tmp.mkdir(parents=True, exist_ok=True)
-            run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+            _limit_memory(workspace, con, memory_limit)
         ensure_tables(con)
         runs = _resolve_runs(con, run_id or cfg.run_id)
-        signatures = [shard_signature(workspace, r) for r in runs]
-        state = dict(run_sql(con, "checks/returns_state_of", {"run_ids": runs, "gamma": cfg.gamma}).fetchall())
-        reuse = all(state.get(r) == sig for r, sig in zip(runs, signatures, strict=True))
-        if not reuse:
-            bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
-            if bad:
-                lines = [f"  run {r[0]}, prompt_id {r[1]!r}, sample_idx {r[2]}: {r[3]}" for r in bad]
-                raise DriftError(
-                    "cannot compute weights, bad trajectories (nothing written):\n" + "\n".join(lines)
-                )
+        signatures = _stale_returns(workspace, con, runs, cfg.gamma)
+        reuse = signatures is None
         con.begin()
         try:
             if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma
-                run_sql(con, "returns", {"run_ids": runs, "gamma": cfg.gamma})
-                run_sql(con, "returns_state", {"run_ids": runs, "signatures": signatures, "gamma": cfg.gamma})
+                _write_returns(con, runs, signatures, cfg.gamma)
             beta, target_met = _resolve_beta(con, cfg, runs)
             params = {
                 "run_ids": runs,
@@ -211,6 +218,59 @@ def compute_weights(
         seconds=time.perf_counter() - t0,
         returns_reused=reuse,
     )
+
+
+def compute_returns(workspace: Workspace, run_id: str, gamma: float, *, memory_limit: str | None = None) -> bool:
+    """Fill `returns` for one run at `gamma` ahead of any weighting (import-jsonl does this at the
+    default gamma), so that `drift weights` at that gamma only computes weights. Returns False when
+    they were up to date already. Bad trajectories raise DriftError and write nothing."""
+    if not (0.0 < gamma <= 1.0):
+        raise DriftError(f"gamma must be in (0, 1], got {gamma!r}")
+    con = workspace.connect()
+    try:
+        if memory_limit:
+            _limit_memory(workspace, con, memory_limit)
+        ensure_tables(con)
+        runs = _resolve_runs(con, run_id)
+        signatures = _stale_returns(workspace, con, runs, gamma)
+        if signatures is None:
+            return False
+        con.begin()
+        try:
+            _write_returns(con, runs, signatures, gamma)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.close()
+    return True
+
+
+def _limit_memory(workspace: Workspace, con, memory_limit: str) -> None:
+    tmp = workspace.root / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+
+
+def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> list[str] | None:
+    """None when the runs' returns at `gamma` were computed from their current shards; else the
+    shards' signatures, after checking that the trajectories can be weighted (DriftError if not)."""
+    signatures = [shard_signature(workspace, r) for r in runs]
+    state = dict(run_sql(con, "checks/returns_state_of", {"run_ids": runs, "gamma": gamma}).fetchall())
+    if all(state.get(r) == sig for r, sig in zip(runs, signatures, strict=True)):
+        return None
+    bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
+    if bad:
+        lines = [f"  run {r[0]}, prompt_id {r[1]!r}, sample_idx {r[2]}: {r[3]}" for r in bad]
+        raise DriftError("cannot compute weights, bad trajectories (nothing written):\n" + "\n".join(lines))
+    return signatures
+
+
+def _write_returns(con, runs: list[str], signatures: list[str], gamma: float) -> None:
+    run_sql(con, "prompt_groups", {"run_ids": runs})
+    run_sql(con, "returns", {"run_ids": runs, "gamma": gamma})
+    run_sql(con, "returns_state", {"run_ids": runs, "signatures": signatures, "gamma": gamma})
 
 
 def _check_cfg(cfg: WeightsConfig) -> None:

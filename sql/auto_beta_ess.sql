@@ -4,18 +4,18 @@
 -- (the drift weights are e scaled by a per-prompt constant, which cancels in ESS/n).
 -- Params: $beta double. Returns one row: mean_ess_fraction (NULL when there are no prompts).
 with groups_in as (
-    select run_id, prompt_id, "return" / $beta as s, c from auto_beta_groups
+    select group_key, "return" / $beta as s, c from auto_beta_groups
 ),
 
 shifted as (
-    select run_id, prompt_id, c, exp(s - max(s) over (partition by run_id, prompt_id)) as e
+    select group_key, c, exp(s - max(s) over (partition by group_key)) as e
     from groups_in
 ),
 
 per_prompt as (
     select sum(c * e) * sum(c * e) / (sum(c) * sum(c * e * e)) as ess_fraction
     from shifted
-    group by run_id, prompt_id
+    group by group_key
 ),
 
 final as (

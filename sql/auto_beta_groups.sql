@@ -1,26 +1,26 @@
--- auto_beta_groups (temp): the returns of the selected runs collapsed to (prompt, distinct return,
--- count), so the beta='auto' search evaluates the ESS at many betas without rescanning every row.
--- Params: $run_ids varchar[], $gamma, $exclude_all_fail boolean (drift-ext all_fail_zero: those
--- prompts get weight 0 and do not count towards the ESS target).
+-- auto_beta_groups (temp): the returns of the selected runs collapsed to (prompt group, distinct
+-- return, count), so the beta='auto' search evaluates the ESS at many betas without rescanning every
+-- row. Params: $run_ids varchar[], $gamma, $exclude_all_fail boolean (drift-ext all_fail_zero:
+-- those prompts get weight 0 and do not count towards the ESS target).
 create or replace temp table auto_beta_groups as
 with returns_in as (
-    select run_id, prompt_id, "return", solved
+    select group_key, "return", solved
     from returns
     where gamma = $gamma and list_contains($run_ids, run_id)
 ),
 
 solved_prompts as (
-    select run_id, prompt_id, bool_or(solved) as any_solved
+    select group_key, bool_or(solved) as any_solved
     from returns_in
-    group by run_id, prompt_id
+    group by group_key
 ),
 
 final as (
-    select r.run_id, r.prompt_id, r."return", count(*) as c
+    select r.group_key, r."return", count(*) as c
     from returns_in r
-    join solved_prompts s using (run_id, prompt_id)
+    join solved_prompts s using (group_key)
     where s.any_solved or not $exclude_all_fail
-    group by r.run_id, r.prompt_id, r."return"
+    group by r.group_key, r."return"
 )
 
 select * from final;

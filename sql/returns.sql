@@ -2,9 +2,20 @@
 --     R = sum_t gamma^(t-1) * r_t  +  format_penalty  -  repeat_penalty
 --     repeat_penalty = 0.5 * (1 - distinct(non-empty answer_norms) / len(answer_norms)), 0 if none
 -- Same arithmetic as the reference's weight_sft.py (missing reward -> 0, empty answers skipped).
--- Params: $run_ids varchar[] (runs to refresh), $gamma double.
--- Refresh = replace the rows of those runs at this gamma, so reruns never duplicate.
+-- Params: $run_ids varchar[] (runs to refresh), $gamma double. Needs sql/prompt_groups.sql first.
+-- Refresh = replace the rows of those runs at this gamma, so reruns never duplicate; the weightings
+-- computed from the replaced rows are stale then, so they go too (rows, groups, diagnostics).
 delete from returns where gamma = $gamma and list_contains($run_ids, run_id);
+
+delete from weight_rows
+where weighting_id in (select weighting_id from weightings where gamma = $gamma and list_contains($run_ids, run_id));
+
+delete from weight_groups
+where weighting_id in (select weighting_id from weightings where gamma = $gamma and list_contains($run_ids, run_id));
+
+delete from weight_diagnostics where gamma = $gamma and list_contains($run_ids, run_id);
+
+delete from weightings where gamma = $gamma and list_contains($run_ids, run_id);
 
 insert into returns by name
 with trajectories_in as (
@@ -22,8 +33,10 @@ discounted as (
             0.0
         ) as discounted_return,
         len(answer_norms) as answers,
-        -- distinct non-NULL answers, not counting '' (a turn without an answer)
-        list_unique(answer_norms) - list_contains(answer_norms, '')::integer as distinct_answers
+        -- distinct answers, not counting '' (a turn without an answer) or NULL: keep each answer at
+        -- its first position only (3x cheaper than list_unique here)
+        len(list_filter(answer_norms, lambda a, i: a <> '' and list_position(answer_norms, a) = i))
+            as distinct_answers
     from trajectories_in
 ),
 
@@ -39,18 +52,20 @@ penalised as (
 
 final as (
     select
-        run_id,
-        prompt_id,
-        sample_idx,
+        p.run_id,
+        p.prompt_id,
+        p.sample_idx,
         $gamma::double as gamma,
-        t_star is not null as solved,
-        t_star,
-        num_turns,
-        discounted_return,
-        coalesce(format_penalty, 0.0) as format_penalty,
-        repeat_penalty,
-        discounted_return + coalesce(format_penalty, 0.0) - repeat_penalty as "return"
-    from penalised
+        p.t_star is not null as solved,
+        p.t_star,
+        p.num_turns,
+        p.discounted_return,
+        coalesce(p.format_penalty, 0.0) as format_penalty,
+        p.repeat_penalty,
+        p.discounted_return + coalesce(p.format_penalty, 0.0) - p.repeat_penalty as "return",
+        g.group_key
+    from penalised p
+    join prompt_groups g using (run_id, prompt_id)
 )
 
 select * from final;

@@ -1,5 +1,5 @@
--- weight_diagnostics: one row per run for one weighting, from the weights table (DESIGN §1 "known
--- properties to surface"): how concentrated the weights are and where the weight mass sits.
+-- weight_diagnostics: one row per run for one weighting, summed from its weight_groups (DESIGN §1
+-- "known properties to surface"): how concentrated the weights are and where the weight mass sits.
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
@@ -8,72 +8,54 @@ delete from weight_diagnostics
 where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma;
 
 insert into weight_diagnostics by name
-with weights_in as (
-    select *
-    from weights
+with weighting_in as (
+    select weighting_id, run_id, beta
+    from weightings
     where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
 ),
 
-per_prompt as (
-    select
-        run_id,
-        prompt_id,
-        any_value(beta) as beta,
-        any_value(group_size) as group_size,
-        any_value(group_ess) as group_ess,
-        any_value(group_success_rate) as group_success_rate,
-        sum(weight) as weight_sum
-    from weights_in
-    group by run_id, prompt_id
+groups_in as (
+    select w.run_id, w.beta, g.*
+    from weight_groups g
+    join weighting_in w using (weighting_id)
 ),
 
-per_run_prompts as (
+per_run as (
     select
         run_id,
         any_value(beta) as beta,
         count(*) as prompts,
-        count(*) filter (where group_success_rate = 0) as all_fail_prompts,
+        sum(group_size) as trajectories,
+        sum(solved_trajectories) as solved_trajectories,
+        count(*) filter (where solved_trajectories = 0) as all_fail_prompts,
         avg(group_ess / group_size) filter (where weight_sum > 0) as mean_ess_fraction,
-        sum(weight_sum) filter (where group_success_rate = 0) as all_fail_weight
-    from per_prompt
-    group by run_id
-),
-
-per_run_rows as (
-    select
-        run_id,
-        count(*) as trajectories,
-        avg(solved::double) as solved_share,
-        sum(weight) as weight_total,
-        sum(weight) filter (where solved) as solved_weight,
-        avg(weight) as mean_weight,
-        max(weight) as max_weight,
-        avg((weight = 0)::double) as zero_weight_share
-    from weights_in
+        sum(weight_sum) as weight_total,
+        sum(solved_weight_sum) as solved_weight,
+        sum(weight_sum) filter (where solved_trajectories = 0) as all_fail_weight,
+        max(max_weight) as max_weight,
+        sum(zero_weights) as zero_weights
+    from groups_in
     group by run_id
 ),
 
 final as (
     select
-        p.run_id,
+        run_id,
         $scheme::varchar as scheme,
-        p.beta,
+        beta,
         $beta_spec::varchar as beta_spec,
         $gamma::double as gamma,
-        p.prompts,
-        r.trajectories,
-        r.solved_share,
-        p.all_fail_prompts,
-        p.mean_ess_fraction,
-        case when r.weight_total > 0 then coalesce(r.solved_weight, 0.0) / r.weight_total end
-            as success_weight_share,
-        case when r.weight_total > 0 then coalesce(p.all_fail_weight, 0.0) / r.weight_total end
-            as all_fail_weight_share,
-        r.mean_weight,
-        r.max_weight,
-        r.zero_weight_share
-    from per_run_prompts p
-    join per_run_rows r using (run_id)
+        prompts,
+        trajectories,
+        solved_trajectories / trajectories as solved_share,
+        all_fail_prompts,
+        mean_ess_fraction,
+        case when weight_total > 0 then solved_weight / weight_total end as success_weight_share,
+        case when weight_total > 0 then coalesce(all_fail_weight, 0.0) / weight_total end as all_fail_weight_share,
+        weight_total / trajectories as mean_weight,
+        max_weight,
+        zero_weights / trajectories as zero_weight_share
+    from per_run
 )
 
 select * from final;

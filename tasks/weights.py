@@ -10,12 +10,13 @@ from prefect import task
 from drift_core.config import WeightsConfig
 from drift_core.fingerprint import code_fingerprint, digest
 from drift_core.store import Workspace
+from drift_core.weights import DERIVED_TABLES
 from tasks.rollout import RolloutResult
 from tasks.stage import StageResult, cache_key
 
-CODE = ("drift_core.weights", "sql/returns.sql", "sql/weights.sql", "sql/weight_diagnostics.sql",
-        "sql/training_set.sql", "sql/auto_beta_groups.sql", "sql/auto_beta_ess.sql", "sql/checks",
-        "sql/tables/returns.sql", "sql/tables/weights.sql", "sql/tables/weight_diagnostics.sql")
+CODE = ("drift_core.weights", "sql/prompt_groups.sql", "sql/returns.sql", "sql/weights.sql",
+        "sql/weight_diagnostics.sql", "sql/training_set.sql", "sql/auto_beta_groups.sql", "sql/auto_beta_ess.sql",
+        "sql/checks", *(f"sql/tables/{t}.sql" for t in DERIVED_TABLES))
 SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table itself stays in DuckDB)
 
 

@@ -22,15 +22,20 @@ def import_jsonl_cmd(
     policy: str | None = typer.Option(None, help="Model that generated it (default: imported:<file name>)."),
     memory_limit: str = typer.Option("1GB", help="DuckDB memory cap while importing (spills beyond it)."),
 ) -> None:
-    """Load reference-format trajectories into the trajectories and turns tables (all or nothing)."""
+    """Load reference-format trajectories into the trajectories and turns tables (all or nothing), and
+    compute their returns at the config's weights.gamma (so `drift weights` only weights)."""
     cfg = resolve_config(config, set_, workspace)
-    res = import_jsonl(Workspace(cfg.workspace), file, run_id=run_id, policy=policy, memory_limit=memory_limit)
+    res = import_jsonl(
+        Workspace(cfg.workspace), file, run_id=run_id, policy=policy, memory_limit=memory_limit,
+        returns_gamma=cfg.weights.gamma,
+    )
     if res.skipped:
         typer.echo(f"{file} is already imported as run {res.run_id} ({res.records} records); nothing to do")
     else:
         rate = res.records / res.seconds if res.seconds else 0.0
         typer.echo(f"imported {res.records} records as run {res.run_id} ({res.shards} shards, "
-                   f"{res.seconds:.1f} s, {rate:,.0f} records/s)")
+                   f"{res.seconds:.1f} s, {rate:,.0f} records/s; returns at gamma {cfg.weights.gamma} "
+                   f"computed in {res.returns_seconds:.2f} s of it)")
 
 
 @app.command("export-jsonl")

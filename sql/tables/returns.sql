@@ -12,5 +12,6 @@ create table if not exists returns (
     discounted_return  double not null,   -- sum_t gamma^(t-1) * r_t
     format_penalty     double not null,   -- summed per-turn format penalties (<= 0)
     repeat_penalty     double not null,   -- 0.5 * (1 - distinct non-empty answers / answers)
-    "return"           double not null    -- discounted_return + format_penalty - repeat_penalty
+    "return"           double not null,   -- discounted_return + format_penalty - repeat_penalty
+    group_key          integer not null   -- the (run_id, prompt_id) group's key in prompt_groups
 );

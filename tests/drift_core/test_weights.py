@@ -133,10 +133,10 @@ def test_overflowing_beta_writes_nothing(imported):
 
 def test_returns_are_reused_until_the_shards_change(imported, tmp_path):
     ws, run = imported
-    first = compute_weights(ws, WeightsConfig())
+    first = compute_weights(ws, WeightsConfig())  # the import computed the returns at gamma 0.9
     second = compute_weights(ws, WeightsConfig(beta=0.3))
     other_gamma = compute_weights(ws, WeightsConfig(gamma=0.5))
-    assert (first.returns_reused, second.returns_reused, other_gamma.returns_reused) == (False, True, False)
+    assert (first.returns_reused, second.returns_reused, other_gamma.returns_reused) == (True, True, False)
     # a new shard in the run (here: one more copy of a prompt group) -> returns recomputed
     import duckdb
 
@@ -151,4 +151,60 @@ def test_returns_are_reused_until_the_shards_change(imported, tmp_path):
     assert not third.returns_reused and third.rows == 104
     con = ws.connect(read_only=True)
     assert con.execute("select count(*) from returns where gamma = 0.9").fetchone()[0] == 104
+    # the beta 0.3 weighting was computed from the replaced returns: gone (stale), not left to mislead;
+    # gamma 0.5's returns and weights are not refreshed until asked for, so they stay as they were
+    kept = con.execute("select beta_spec, gamma, count(*) from weights group by all order by all").fetchall()
+    assert kept == [("0.1", 0.5, 96), ("0.1", 0.9, 104)]
+    assert con.execute("select count(*) from weight_diagnostics").fetchone()[0] == 2
+    con.close()
+
+
+def test_import_fills_returns_at_its_gamma(workspace, tmp_path):
+    path = write_jsonl(tmp_path / "traj.jsonl", 32, group=8, seed=2)
+    res = import_jsonl(workspace, path, returns_gamma=0.7)
+    con = workspace.connect(read_only=True)
+    assert con.execute("select gamma, count(*) from returns group by 1").fetchall() == [(0.7, 32)]
+    con.close()
+    assert compute_weights(workspace, WeightsConfig(gamma=0.7)).returns_reused
+    none = import_jsonl(workspace, path, run_id="no_returns", returns_gamma=None)
+    con = workspace.connect(read_only=True)
+    assert con.execute("select count(*) from returns where run_id = $r", {"r": none.run_id}).fetchone()[0] == 0
+    assert res.returns_seconds > 0 and none.returns_seconds == 0
+    con.close()
+
+
+def test_group_keys_are_stable_and_unique_across_runs(imported, tmp_path):
+    ws, run = imported
+    compute_weights(ws, WeightsConfig())
+    con = ws.connect(read_only=True)
+    before = con.execute("select * from prompt_groups order by all").fetchall()
+    con.close()
+    import_jsonl(ws, write_jsonl(tmp_path / "more.jsonl", 16, group=8, seed=9), run_id="more")
+    compute_weights(ws, WeightsConfig(gamma=0.8))
+    con = ws.connect(read_only=True)
+    after = con.execute("select * from prompt_groups order by all").fetchall()
+    assert set(before) <= set(after) and len(after) == len(before) + 2
+    assert len({g for g, _, _ in after}) == len(after)
+    # the weights view gives each (run, prompt) its own group: two runs, same prompt ids, no mixing
+    sizes = con.execute("select distinct run_id, group_size from weights where gamma = 0.8 order by 1").fetchall()
+    assert sizes == sorted([("more", 8), (run, 8)])
+    con.close()
+
+
+def test_a_warehouse_from_before_the_weights_storage_is_rebuilt(imported):
+    ws, run = imported
+    con = ws.connect()
+    # the old layout: weights a table, returns without group_key (derived data only)
+    con.execute("drop view weights")
+    con.execute("drop table returns")
+    con.execute("create table returns (run_id varchar, gamma double, \"return\" double)")
+    con.execute("create table weights (run_id varchar, weight double)")
+    con.execute("insert into weights values ('old', 1.0)")
+    con.close()
+    s = compute_weights(ws, WeightsConfig())
+    assert s.rows == 96 and not s.returns_reused
+    con = ws.connect(read_only=True)
+    assert con.execute("select count(*), count(distinct run_id) from weights").fetchone() == (96, 1)
+    assert con.execute("select table_type from information_schema.tables where table_name = 'weights'"
+                       ).fetchone()[0] == "VIEW"
     con.close()

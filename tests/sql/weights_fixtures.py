@@ -34,6 +34,7 @@ def insert(con, rows: list[dict]) -> None:
 
 
 def returns(con, gamma: float, run_ids=("r1",)) -> dict:
+    run_sql(con, "prompt_groups", {"run_ids": list(run_ids)})
     run_sql(con, "returns", {"run_ids": list(run_ids), "gamma": gamma})
     rows = con.execute(
         "select prompt_id, sample_idx, discounted_return, format_penalty, repeat_penalty, \"return\" "
