@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import duckdb
@@ -166,16 +168,11 @@ def compute_weights(
     t0 = time.perf_counter()
     _check_cfg(cfg)
     spec = beta_spec(cfg.scheme, cfg.beta)
-    con = workspace.connect()
-    try:
-        if memory_limit:
-            _limit_memory(workspace, con, memory_limit)
-        ensure_tables(con)
+    with _warehouse(workspace, memory_limit) as con:
         runs = _resolve_runs(con, run_id or cfg.run_id)
         signatures = _stale_returns(workspace, con, runs, cfg.gamma)
         reuse = signatures is None
-        con.begin()
-        try:
+        with _transaction(con):
             if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma
                 _write_returns(con, runs, signatures, cfg.gamma)
             beta, target_met = _resolve_beta(con, cfg, runs)
@@ -199,12 +196,6 @@ def compute_weights(
                     f"weights are not finite for run(s) {', '.join(broken)} with beta {beta!r}: "
                     "R / beta overflows; use a larger beta (nothing written)"
                 )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
     return WeightsSummary(
         scheme=cfg.scheme,
         gamma=cfg.gamma,
@@ -226,31 +217,41 @@ def compute_returns(workspace: Workspace, run_id: str, gamma: float, *, memory_l
     they were up to date already. Bad trajectories raise DriftError and write nothing."""
     if not (0.0 < gamma <= 1.0):
         raise DriftError(f"gamma must be in (0, 1], got {gamma!r}")
-    con = workspace.connect()
-    try:
-        if memory_limit:
-            _limit_memory(workspace, con, memory_limit)
-        ensure_tables(con)
+    with _warehouse(workspace, memory_limit) as con:
         runs = _resolve_runs(con, run_id)
         signatures = _stale_returns(workspace, con, runs, gamma)
         if signatures is None:
             return False
-        con.begin()
-        try:
+        with _transaction(con):
             _write_returns(con, runs, signatures, gamma)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
     return True
 
 
-def _limit_memory(workspace: Workspace, con, memory_limit: str) -> None:
-    tmp = workspace.root / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+@contextmanager
+def _warehouse(workspace: Workspace, memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable warehouse connection with the derived tables in place, closed afterwards."""
+    con = workspace.connect()
+    try:
+        if memory_limit:
+            tmp = workspace.root / "tmp"
+            tmp.mkdir(parents=True, exist_ok=True)
+            run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+        ensure_tables(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: any error (a DriftError found half way included) rolls every table back."""
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> list[str] | None:
