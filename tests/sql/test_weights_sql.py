@@ -148,3 +148,29 @@ def test_invariants_on_random_data():
             select avg(weight) m from weights where scheme = 'drift' group by run_id, prompt_id)""").fetchone()[0]
     assert worst < 1e-9
     assert con.execute("select max(weight) from weights where scheme = 'drift-ext'").fetchone()[0] <= 3.0
+
+
+def test_weighting_storage_by_hand():
+    con = two_prompt_db()
+    weights(con, "drift-ext", beta=0.5, all_fail_zero=True, cap=1.5)
+    # one weightings row per run and weighting, with the options in effect
+    assert con.execute(
+        "select weighting_id, run_id, scheme, beta, beta_spec, gamma, all_fail_zero, weight_cap from weightings"
+    ).fetchall() == [(1, "r1", "drift-ext", 0.5, "0.5", 0.9, True, 1.5)]
+    groups = con.execute(
+        "select pg.prompt_id, g.group_size, g.solved_trajectories, g.weight_sum, g.solved_weight_sum, "
+        "g.max_weight, g.zero_weights from weight_groups g join prompt_groups pg using (group_key) order by 1"
+    ).fetchall()
+    # p: w = (1.5 capped, 2 e^-2 / (1 + e^-2)), one solved; f: all-fail -> both 0
+    w_p1 = 2 * math.exp(-2) / (1 + math.exp(-2))
+    assert groups[0] == ("f", 2, 0, 0.0, 0.0, 0.0, 2)
+    assert groups[1][:3] == ("p", 2, 1) and groups[1][6] == 0
+    assert groups[1][3:6] == pytest.approx((1.5 + w_p1, 1.5, 1.5), rel=1e-12)
+    # weight_rows: integers and the weight only, one row per trajectory
+    assert con.execute("select count(*), count(distinct (group_key, sample_idx)) from weight_rows").fetchone() == (4, 4)
+    # recomputing the weighting replaces all three (its old id is free again, so it comes back)
+    weights(con, "drift-ext", beta=0.5, all_fail_zero=True, cap=1.5)
+    assert con.execute(
+        "select (select list(weighting_id) from weightings), (select count(*) from weight_groups), "
+        "(select count(*) from weight_rows)"
+    ).fetchone() == ([1], 2, 4)
