@@ -141,10 +141,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _drop_old_layout(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouses written before the integer-keyed weights storage had `weights` as a table and no
     returns.group_key. Everything derived is recomputed from the shards, so drop it (one time)."""
-    old = run_sql(con, "checks/old_weights_layout").fetchone()[0]
-    if old:
-        for table in ("weights", "weight_diagnostics", "returns_state", "returns"):
-            con.execute(f"drop table if exists {table}")  # fixed names, not input
+    if run_sql(con, "checks/old_weights_layout").fetchone()[0]:
+        run_sql(con, "migrations/drop_old_weights_layout")
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
