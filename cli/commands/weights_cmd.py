@@ -56,7 +56,10 @@ def weights_cmd(
 def print_summary(s: WeightsSummary) -> None:
     """One column per run, one row per diagnostic (fits a narrow terminal)."""
     beta = "-" if s.beta is None else f"{s.beta:g}" + (" (auto)" if s.beta_spec == "auto" else "")
-    t = Table(title=f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}  ({s.rows} rows, {s.seconds:.2f} s)")
+    returns = "reused" if s.returns_reused else "computed"
+    heading = (f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}: {s.rows:,} rows in {s.seconds:.2f} s "
+               f"(returns {returns})")
+    t = Table()
     t.add_column("diagnostic")
     for r in s.runs:
         t.add_column(r.run_id, justify="right", overflow="fold")
@@ -78,6 +81,7 @@ def print_summary(s: WeightsSummary) -> None:
     for name, fmt in rows:
         t.add_row(name, *[fmt(r) for r in s.runs])
     con = Console()
+    con.print(heading, highlight=False)  # a line of its own: a table title would wrap to the table's width
     con.print(t)
     if s.target_met is False:
         con.print(f"[yellow]beta=auto: even beta={s.beta:g} does not reach target ESS/n {s.target_ess}[/]")

@@ -27,7 +27,7 @@ def ws(tmp_path, capsys):
     ws = tmp_path / "ws"
     src = write_jsonl(tmp_path / "traj.jsonl", 48, group=8, seed=4)
     rc, out, err = drift(capsys, "import-jsonl", src, "-w", ws, "--run-id", "imp")
-    assert rc == 0 and "imported 48 records as run imp" in out, err
+    assert rc == 0 and "imported 48 records as run imp" in out and "returns at gamma 0.9" in out, err
     return ws
 
 
@@ -45,6 +45,10 @@ def test_weights_prints_diagnostics_and_json(ws, capsys):
     assert rc == 0
     for label in ("mean ESS/n per prompt", "weight on solved", "all-fail prompts", "imp"):
         assert label in out
+    # the import computed the returns at the config's gamma (0.9): this only weighted
+    assert "weights: drift, beta 0.1, gamma 0.9: 48 rows" in out and "(returns reused)" in out
+    rc, out, _ = drift(capsys, "weights", "-w", ws, "--gamma", "0.8")
+    assert rc == 0 and "(returns computed)" in out
     rc, out, _ = drift(capsys, "weights", "-w", ws, "--beta", "auto", "--json")
     summary = json.loads(out)
     assert rc == 0 and summary["beta_spec"] == "auto" and summary["runs"][0]["mean_ess_fraction"] >= 0.5
