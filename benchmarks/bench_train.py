@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peak_memory import peak_rss_bytes  # noqa: E402  (benchmarks/, on sys.path as the script's folder)
 
 WORDS = ["so", "we", "add", "the", "carry", "then", "check", "the", "sum", "again", "because", "digits",
          "line", "up", "and", "result", "follows", "from", "previous", "step"]
@@ -158,7 +159,7 @@ def run_mode(args) -> dict:
         "cpu_seconds": cpu1 - cpu0,
         "computed_tokens_per_s": (c1["computed"] - c0["computed"]) / secs,
         "peak_mem_gib": (torch.cuda.max_memory_allocated() if cuda
-                         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**30,
+                         else peak_rss_bytes()) / 2**30,
     }
     if cuda:
         c = model.config

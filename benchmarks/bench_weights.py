@@ -24,7 +24,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from peak_memory import peak_rss_bytes  # noqa: E402  (benchmarks/, on sys.path as the script's folder)
 
 GAMMA, BETA = 0.9, 0.1
 
@@ -135,7 +136,7 @@ def child(args) -> None:
         out = {"rows": args.n}
     out["seconds"] = time.perf_counter() - t0
     out["cpu"] = time.process_time() - c0  # CPU seconds of all the process's threads
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_bytes() / 2**20
     print("RESULT " + json.dumps(out))
 
 
