@@ -11,7 +11,6 @@ run; a rerun recomputes only what changed.
 
 # No `from __future__ import annotations`: Prefect builds its parameter model from these annotations.
 import time
-from pathlib import Path
 
 import yaml
 from prefect import flow
@@ -20,13 +19,12 @@ from drift_core.compare import aggregate, arms, run_tokens, set_threads, write_r
 from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, CompareConfig
 from drift_core.store import Workspace
+from flows.setup import flow_setup
 from tasks import tracking
 from tasks.compare import facts, log_files, run_arm
 from tasks.gold_sft import gold_sft_task
-from tasks.model import reference_model
-from tasks.prompts import prompts_task
 from tasks.rollout import rollout_task
-from tasks.stage import StageSettings, run_stage, stage_settings
+from tasks.stage import run_stage
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-compare"
@@ -48,18 +46,15 @@ def drift_compare(
 ) -> dict:
     """Prompts -> one rollout -> a weighting per arm -> train + evaluate each arm x seed -> table."""
     t0 = time.perf_counter()
-    ws = str(Path(workspace).expanduser().resolve())
     config = tracking.plain({"workspace": workspace, "protocol": protocol, "prompts": prompts,
                              "eval_prompts": eval_prompts, "rollout": rollout, "train": train, "eval": eval,
                              "compare": compare})
-    settings = StageSettings(workspace=Path(ws), refresh=refresh)
     set_threads(compare.threads)
     plan = arms(compare)
-    with tracking.pipeline_run(ws, config, run_name=f"compare ({compare.label})") as parent, stage_settings(settings):
-        settings.parent_run_id = parent.info.run_id
-        reference = reference_model(ws, rollout)
-        train_prompts = run_stage(prompts_task, ws, prompts, stage_name="prompts")
-        test_prompts = run_stage(prompts_task, ws, eval_prompts, stage_name="eval-prompts")
+    with flow_setup(workspace, config, rollout=rollout, prompts=prompts, eval_prompts=eval_prompts, refresh=refresh,
+                    run_name=f"compare ({compare.label})") as setup:
+        ws, reference = setup.ws, setup.reference
+        train_prompts, test_prompts = setup.train_prompts, setup.test_prompts
         data = {}
         if any(a.data == "rollout" for a in plan):
             data["rollout"] = run_stage(rollout_task, ws, train_prompts, reference, protocol, rollout)
@@ -83,9 +78,8 @@ def drift_compare(
                               facts=notes)
         tracking.log_summary(summary.flat_metrics(), tags={"drift.flow": FLOW_NAME})
         log_files(files, "compare")
-        result = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
-                  "flow_run_id": parent.data.tags.get("prefect.flow_run_id"),
-                  "files": [str(f) for f in files], "summary": summary.flat_metrics(), "records": records}
+        result = setup.result() | {"files": [str(f) for f in files], "summary": summary.flat_metrics(),
+                                   "records": records}
     return result
 
 

@@ -10,7 +10,6 @@ Every parameter is a typed config section, so the Prefect UI shows a form per st
 
 # No `from __future__ import annotations` here: Prefect validates parameters with a pydantic model
 # built from this signature when a deployment runs it, and string annotations leave it undefined.
-from pathlib import Path
 
 from prefect import flow
 
@@ -25,13 +24,12 @@ from drift_core.config import (
     load_config,
 )
 from drift_core.config.registry import RegistryConfig
+from flows.setup import flow_setup
 from tasks import tracking
 from tasks.evaluate import evaluate_task
-from tasks.model import reference_model
-from tasks.prompts import prompts_task
 from tasks.registry import register_task
 from tasks.rollout import rollout_task
-from tasks.stage import StageSettings, run_stage, stage_settings
+from tasks.stage import run_stage
 from tasks.train import train_task
 from tasks.weights import weights_task
 
@@ -56,26 +54,20 @@ def drift_pipeline(
     """Prompts -> rollout -> weights -> weighted SFT -> evaluate reference and candidate -> register."""
     cfg = PipelineConfig(workspace=workspace, protocol=protocol, prompts=prompts, eval_prompts=eval_prompts,
                          rollout=rollout, weights=weights, train=train, eval=eval, registry=registry)
-    ws = str(Path(workspace).expanduser().resolve())
-    settings = StageSettings(workspace=Path(ws), refresh=refresh)
-    with tracking.pipeline_run(ws, cfg) as parent, stage_settings(settings):
-        settings.parent_run_id = parent.info.run_id
-        reference = reference_model(ws, cfg.rollout)
-        train_prompts = run_stage(prompts_task, ws, cfg.prompts, stage_name="prompts")
-        test_prompts = run_stage(prompts_task, ws, cfg.eval_prompts, stage_name="eval-prompts")
-        samples = run_stage(rollout_task, ws, train_prompts, reference, cfg.protocol, cfg.rollout)
+    with flow_setup(workspace, cfg, rollout=cfg.rollout, prompts=cfg.prompts, eval_prompts=cfg.eval_prompts,
+                    refresh=refresh) as setup:
+        ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
+        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, cfg.protocol, cfg.rollout)
         weighted = run_stage(weights_task, ws, samples, cfg.weights)
         candidate = run_stage(train_task, ws, weighted, reference, cfg.protocol, cfg.train)
         ref_eval = run_stage(evaluate_task, ws, reference, test_prompts, cfg.protocol, cfg.eval,
                              stage_name="evaluate-reference")
         cand_eval = run_stage(evaluate_task, ws, candidate.model, test_prompts, cfg.protocol, cfg.eval,
                               baseline=ref_eval, stage_name="evaluate-candidate")
-        summary = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
-                   "flow_run_id": parent.data.tags.get("prefect.flow_run_id"),
-                   "reference": ref_eval.metrics, "candidate": cand_eval.metrics}
+        summary = setup.result() | {"reference": ref_eval.metrics, "candidate": cand_eval.metrics}
         if cfg.registry.enabled:
             reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, test_prompts, cfg.protocol,
-                            cfg.eval, weighted.fingerprint, cfg.registry, parent.info.run_id)
+                            cfg.eval, weighted.fingerprint, cfg.registry, setup.parent.info.run_id)
             summary |= {"model": reg.name, "version": reg.version, "promoted": reg.promoted,
                         "decision": reg.decision["reason"]}
         tracking.log_summary({f"reference_{k}": v for k, v in ref_eval.metrics.items()}

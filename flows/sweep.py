@@ -11,7 +11,6 @@ by side, and one writer at a time keeps the DuckDB warehouse simple.
 
 # No `from __future__ import annotations`: Prefect builds its parameter model from these annotations.
 import time
-from pathlib import Path
 
 from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -19,13 +18,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from drift_core.compare import set_threads, sweep_grid, write_sweep
 from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, SweepConfig
+from flows.setup import flow_setup
 from tasks import tracking
 from tasks.compare import log_files, map_stage
 from tasks.evaluate import evaluate_task
-from tasks.model import reference_model
-from tasks.prompts import prompts_task
 from tasks.rollout import rollout_task
-from tasks.stage import StageSettings, run_stage, stage_settings
+from tasks.stage import run_stage
 from tasks.train import train_task
 from tasks.weights import weights_task
 
@@ -48,21 +46,17 @@ def drift_sweep(
 ) -> dict:
     """Prompts -> one rollout -> weights.map -> train.map -> evaluate.map -> heat map."""
     t0 = time.perf_counter()
-    ws = str(Path(workspace).expanduser().resolve())
     config = tracking.plain({"workspace": workspace, "protocol": protocol, "prompts": prompts,
                              "eval_prompts": eval_prompts, "rollout": rollout, "train": train, "eval": eval,
                              "sweep": sweep})
-    settings = StageSettings(workspace=Path(ws), refresh=refresh)
     set_threads(sweep.threads)
     grid = sweep_grid(sweep)
     labels = [label for label, _ in grid]
     train_cfg = TrainConfig.model_validate({**train.model_dump(), "max_steps": sweep.max_steps, "seed": sweep.seed})
-    with tracking.pipeline_run(ws, config, run_name="sweep") as parent, stage_settings(settings):
-        settings.parent_run_id = parent.info.run_id
-        reference = reference_model(ws, rollout)
-        train_prompts = run_stage(prompts_task, ws, prompts, stage_name="prompts")
-        test_prompts = run_stage(prompts_task, ws, eval_prompts, stage_name="eval-prompts")
-        samples = run_stage(rollout_task, ws, train_prompts, reference, protocol, rollout)
+    with flow_setup(workspace, config, rollout=rollout, prompts=prompts, eval_prompts=eval_prompts, refresh=refresh,
+                    run_name="sweep") as setup:
+        ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
+        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, rollout)
         weighted = map_stage(weights_task, "weights", labels, unmapped(ws), unmapped(samples),
                              [w for _, w in grid])
         trained = map_stage(train_task, "train", labels, unmapped(ws), weighted, unmapped(reference),
@@ -76,9 +70,7 @@ def drift_sweep(
                   for k, v in e.metrics.items() if k.startswith("multi@")}
         tracking.log_summary(values, tags={"drift.flow": FLOW_NAME})
         log_files(files, "sweep")
-        result = {"states": settings.states, "mlflow_run_id": parent.info.run_id,
-                  "flow_run_id": parent.data.tags.get("prefect.flow_run_id"), "files": [str(f) for f in files],
-                  "values": values}
+        result = setup.result() | {"files": [str(f) for f in files], "values": values}
     return result
 
 
