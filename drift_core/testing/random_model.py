@@ -7,36 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CHAT_TEMPLATE = (
-    "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}<|end|>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-SPECIAL = ["<pad>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
-# Tags stay normal added tokens so that decoding with skip_special_tokens keeps them.
-TAGS = ["<answer>", "</answer>", "<think>", "</think>"]
-
 
 def build_tokenizer(corpus: list[str], vocab_size: int = 400):
-    """Byte-level BPE (any text encodes) wrapped as PreTrainedTokenizerFast with a chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    """Byte-level BPE (any text encodes) wrapped as PreTrainedTokenizerFast with a chat template; digits
+    are not split (unlike the tiny world's), the answer / think tags are added tokens."""
+    from drift_core.tiny_world.tokenizer import TAGS, chat_bpe_tokenizer
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=SPECIAL,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(corpus, trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|end|>", pad_token="<pad>", bos_token=None, unk_token=None
-    )
-    fast.add_tokens(TAGS)
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
+    return chat_bpe_tokenizer(corpus, vocab_size, split_digits=False, added_tokens=list(TAGS))
 
 
 def build_random_model(out: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:

@@ -34,13 +34,26 @@ def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
 
 def build_tokenizer(corpus: list[str], vocab_size: int = 320):
     """PreTrainedTokenizerFast with the chat template, eos '<|end|>' and pad '<pad>'."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken
+
+    # Longest match wins among added tokens, so the format line (which contains '<answer>') stays one token.
+    added = [AddedToken(t, normalized=False) for t in TAGS + protocol_pieces() + QUESTION_PIECES]
+    return chat_bpe_tokenizer(corpus, vocab_size, split_digits=True, added_tokens=added)
+
+
+def chat_bpe_tokenizer(corpus: list[str], vocab_size: int, *, split_digits: bool, added_tokens: list):
+    """Byte-level BPE trained on `corpus` (any text encodes) as a PreTrainedTokenizerFast with the chat
+    template, SPECIAL tokens, eos '<|end|>' and pad '<pad>', then `added_tokens` (strings or AddedToken).
+    Also builds the random test model's tokenizer (drift_core.testing.random_model)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
     # Split digits one by one before byte-level BPE, so no merge ever spans two digits.
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    tok.pre_tokenizer = (
+        pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+        if split_digits else byte_level
     )
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
@@ -53,7 +66,6 @@ def build_tokenizer(corpus: list[str], vocab_size: int = 320):
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token=EOS, pad_token=PAD, bos_token=None, unk_token=None
     )
-    # Longest match wins among added tokens, so the format line (which contains '<answer>') stays one token.
-    fast.add_tokens([AddedToken(t, normalized=False) for t in TAGS + protocol_pieces() + QUESTION_PIECES])
+    fast.add_tokens(added_tokens)
     fast.chat_template = CHAT_TEMPLATE
     return fast
