@@ -10,6 +10,8 @@ Shards are written to a temp file and renamed, so a killed writer never leaves a
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from drift_core.errors import DriftError
 from drift_core.sqlfiles import quote_literal, run_sql
 
 SHARDED_TABLES = ("trajectories", "turns")
+LOCK_WAIT_S = 30.0  # how long connect() waits for another process to release the warehouse
+# DuckDB's message when another process holds the file: "... Conflicting lock is held in <exe> (PID n)"
+_LOCK_HELD = re.compile(r"Could not set lock on file .*?Conflicting lock is held in (.*?\(PID \d+\))", re.S)
 
 
 class Workspace:
@@ -40,15 +45,35 @@ class Workspace:
         return self.table_dir("trajectories") / run_id
 
     # -- connections -------------------------------------------------------------------------
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """Open the warehouse; a writable connection (re)creates the schema and the shard views."""
-        if read_only:
-            if not self.warehouse.exists():
-                raise DriftError(f"no warehouse at {self.warehouse}; run a stage first (e.g. drift rollout)")
-            return duckdb.connect(str(self.warehouse), read_only=True)
+    def connect(self, read_only: bool = False, wait: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+        """Open the warehouse; a writable connection (re)creates the schema and the shard views.
+
+        DuckDB lets one process write a database file, and no other process open it meanwhile. Stages
+        hold it for seconds, so this waits up to `wait` seconds for another process's connection to
+        close, then raises DriftError naming that process (e.g. `drift sql` during `drift weights`)."""
+        if read_only and not self.warehouse.exists():
+            raise DriftError(f"no warehouse at {self.warehouse}; run a stage first (e.g. drift rollout)")
         self.root.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.warehouse))
-        self.ensure_schema(con)
+        deadline = time.monotonic() + wait
+        pause = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.warehouse), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                held = _LOCK_HELD.search(str(exc))
+                if not held:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DriftError(
+                        f"the warehouse {self.warehouse} is in use by another process ({held.group(1)}), "
+                        f"still after {wait:g} s: DuckDB allows one process at a time while one writes. Let "
+                        "that drift command or pipeline finish (or stop it), then run this again."
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+        if not read_only:
+            self.ensure_schema(con)
         return con
 
     def ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:

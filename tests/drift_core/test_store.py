@@ -67,3 +67,33 @@ def test_read_only_requires_a_warehouse(tmp_path):
 
     with pytest.raises(DriftError, match="no warehouse"):
         Workspace(tmp_path / "none").connect(read_only=True)
+
+
+def test_a_warehouse_held_by_another_process_is_waited_for_then_named(workspace, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    workspace.connect().close()
+    release = tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, pathlib, sys, time\n"
+        f"con = duckdb.connect({str(workspace.warehouse)!r})\n"
+        "print('holding', flush=True)\n"
+        f"while not pathlib.Path({str(release)!r}).exists(): time.sleep(0.05)\n"
+        "con.close()\n"
+    )], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        for read_only in (True, False):
+            with pytest.raises(DriftError, match=rf"in use by another process \(.*PID {holder.pid}\)"):
+                workspace.connect(read_only=read_only, wait=0.3)
+        # a holder that lets go within the wait: the connection opens
+        release.touch()
+        t0 = time.monotonic()
+        con = workspace.connect(read_only=True, wait=20)
+        assert con.execute("select 1").fetchone() == (1,) and time.monotonic() - t0 < 20
+        con.close()
+    finally:
+        release.touch()
+        holder.wait(timeout=30)
