@@ -43,9 +43,27 @@ def run_readonly(workspace: Workspace, query: str) -> pa.Table:
             rel = con.sql(statements[-1].query)
             return rel.to_arrow_table() if rel is not None else pa.table({})
         except duckdb.Error as exc:
-            raise DriftError(f"SQL error: {str(exc).strip()}") from None
+            raise DriftError(f"SQL error: {str(exc).strip()}{_missing_table_hint(exc)}") from None
     finally:
         con.close()
+
+
+# Tables that exist only once a stage has written them, and the command that does.
+BUILT_BY = {
+    "returns": "drift weights (or drift import-jsonl)", "weights": "drift weights", "weightings": "drift weights",
+    "weight_diagnostics": "drift weights", "eval_trajectories": "drift eval", "eval_turns": "drift eval",
+    "eval_metrics": "drift eval",
+}
+
+
+def _missing_table_hint(exc: Exception) -> str:
+    """'Table with name weights does not exist' is clearer with the command that creates it."""
+    if not isinstance(exc, duckdb.CatalogException):
+        return ""
+    for table, command in BUILT_BY.items():
+        if f"Table with name {table} does not exist" in str(exc):
+            return f"\n(the {table} table is written by `{command}`, which has not run in this workspace yet)"
+    return ""
 
 
 def write_result(table: pa.Table, fmt: str, out: Path | None) -> str | None:

@@ -95,6 +95,9 @@ def test_sql_reads_and_refuses_writes(ws, tmp_path, capsys):
     assert not (tmp_path / "w.csv").exists()
     rc, _, err = drift(capsys, "sql", "select * from no_such_table", "-w", ws)
     assert rc == 1 and "no_such_table" in err
+    # a stage's table that was never written: the error says which command writes it
+    rc, _, err = drift(capsys, "sql", "select * from eval_metrics", "-w", ws)
+    assert rc == 1 and "written by `drift eval`" in err
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
