@@ -99,6 +99,8 @@ def run_b(path: Path, cache: Path, limit: int | None = None):
                 if n >= limit:
                     break
                 g.write(line)
+    # a cold cache, as on the reference's first run: a kept workdir would otherwise reuse its Arrow files
+    shutil.rmtree(cache / "hf", ignore_errors=True)
     t0 = time.perf_counter()
     ds = load_dataset("json", data_files={"train": str(src)}, cache_dir=str(cache / "hf"))["train"]
     keys, w = weights_from_examples(ds, GAMMA, BETA)  # iterates the examples as python dicts
