@@ -59,16 +59,23 @@ class DialogueEncoder:
 
 
 def build_model(cfg: TinyWorldConfig, tokenizer):
+    return chat_llama(tokenizer, hidden=cfg.hidden_size, intermediate=cfg.intermediate_size,
+                      layers=cfg.num_layers, heads=cfg.num_heads, seed=cfg.seed)
+
+
+def chat_llama(tokenizer, *, hidden: int, intermediate: int, layers: int, heads: int, seed: int):
+    """A randomly initialised Llama for `tokenizer`'s chat format (tied embeddings, eos = end of turn,
+    no bos). Also the random test model's (drift_core.testing.random_model)."""
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(seed)
     mcfg = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=cfg.hidden_size,
-        intermediate_size=cfg.intermediate_size,
-        num_hidden_layers=cfg.num_layers,
-        num_attention_heads=cfg.num_heads,
-        num_key_value_heads=cfg.num_heads,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
         max_position_embeddings=1024,
         tie_word_embeddings=True,
         pad_token_id=tokenizer.pad_token_id,
