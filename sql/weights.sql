@@ -4,7 +4,7 @@
 --     w_i = exp(s_i - m) / (mean_{j in G} exp(s_j - m) + 1e-12)      (so mean_G w = 1; no overflow)
 -- uniform: w = 1.  rft: w = 1 if solved else 0.
 -- drift-ext: drift, then (opt-in) w = 0 in prompts with no solved trajectory, then w = min(w, cap).
--- Per group: group_size, group_ess = (sum w)^2 / sum w^2 (0 when all w = 0), success rate, sums.
+-- Per group: group_size, group_ess = (sum w)^2 / sum w^2 (0 when all w = 0), solved count, sums.
 -- Params: $run_ids varchar[], $gamma, $scheme, $beta (NULL for uniform/rft), $beta_spec,
 --         $all_fail_zero boolean, $weight_cap (NULL: none). Reads the returns table at $gamma.
 -- Writes weightings (one row per run), weight_groups and weight_rows (read them through the
@@ -117,7 +117,6 @@ final as (
         count(*)::integer as group_size,
         case when sum(weight * weight) > 0 then sum(weight) * sum(weight) / sum(weight * weight) else 0.0 end
             as group_ess,
-        avg(solved::double) as group_success_rate,
         count(*) filter (where solved)::integer as solved_trajectories,
         sum(weight) as weight_sum,
         coalesce(sum(weight) filter (where solved), 0.0) as solved_weight_sum,

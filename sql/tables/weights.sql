@@ -20,7 +20,7 @@ select
     wr.weight,
     g.group_size,
     g.group_ess,
-    g.group_success_rate,
+    g.solved_trajectories / g.group_size as group_success_rate,
     w.all_fail_zero,
     w.weight_cap
 from weight_rows wr
