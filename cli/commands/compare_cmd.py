@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shlex
 import sys
@@ -32,8 +33,9 @@ RefreshOpt = typer.Option(False, "--refresh", help="Recompute every stage (ignor
 JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
 
 
-def _configs(section: str, model, config, set_, workspace, quick: bool, quick_section: list[str]):
-    """(PipelineConfig, section config): quick presets first, so --set still overrides them."""
+def _configs(section: str, model, config, set_, workspace, quick: bool, quick_section: list[str],
+             output: Path | None = None):
+    """(PipelineConfig, section config): quick presets first, so --set still overrides them; --output last."""
     items = DEFAULT_PIPELINE + (QUICK_PIPELINE + quick_section if quick else []) + list(set_ or [])
     rest, mine = split_overrides(items, section)
     cfg = resolve_config(config, rest, workspace)
@@ -46,6 +48,8 @@ def _configs(section: str, model, config, set_, workspace, quick: bool, quick_se
         sec = model.model_validate(mine)
     except ValidationError as err:
         raise DriftError(format_validation_error(err, f"--set {section}.*")) from None
+    if output is not None:
+        sec.output = str(output)
     return cfg, sec
 
 
@@ -76,21 +80,10 @@ def compare_cmd(
     on the test split. Writes compare.output (.md, .png, .json). Cached stages are reused on a rerun.
     `--set compare.seeds=[0,1,2,3]` sets a compare field; other `--set`s are pipeline sections.
     """
-    cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE)
-    if output is not None:
-        cmp_cfg.output = str(output)
-    t0 = time.perf_counter()
-    api = _start(cfg.workspace, quick)
-    from flows.compare import run_compare
-
-    api.join()
-    result = run_compare(cfg, cmp_cfg, command=_command_line(), refresh=refresh)
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    if as_json:
-        typer.echo(json.dumps({k: v for k, v in result.items() if k != "records"}, default=str))
-        return
-    typer.echo(Path(result["files"][0]).read_text().split("## Arms")[0])
-    typer.echo(f"wrote {', '.join(result['files'])} in {result['seconds']} s; MLflow run {result['mlflow_run_id']}")
+    cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE, output=output)
+    # the table without the per-arm notes below it
+    _run_flow("compare", cfg, cmp_cfg, quick=quick, refresh=refresh, as_json=as_json,
+              preview=lambda text: text.split("## Arms")[0])
 
 
 @app.command("sweep")
@@ -107,20 +100,23 @@ def sweep_cmd(
 
     `--set sweep.betas=[0.1,1.0] --set sweep.gammas=[0.5,0.9]` sets the grid.
     """
-    cfg, sweep_cfg = _configs("sweep", SweepConfig, config, set_, workspace, quick, QUICK_SWEEP)
-    if output is not None:
-        sweep_cfg.output = str(output)
+    cfg, sweep_cfg = _configs("sweep", SweepConfig, config, set_, workspace, quick, QUICK_SWEEP, output=output)
+    _run_flow("sweep", cfg, sweep_cfg, quick=quick, refresh=refresh, as_json=as_json, preview=lambda text: text)
+
+
+def _run_flow(name: str, cfg, section_cfg, *, quick: bool, refresh: bool, as_json: bool, preview) -> None:
+    """Run flows.<name>.run_<name>, then print its Markdown file through `preview` (or the result as
+    JSON, without the per-seed records) and where everything went."""
     t0 = time.perf_counter()
     api = _start(cfg.workspace, quick)
-    from flows.sweep import run_sweep
-
+    run = getattr(importlib.import_module(f"flows.{name}"), f"run_{name}")  # imported while the API starts
     api.join()
-    result = run_sweep(cfg, sweep_cfg, command=_command_line(), refresh=refresh)
+    result = run(cfg, section_cfg, command=_command_line(), refresh=refresh)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
-        typer.echo(json.dumps(result, default=str))
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "records"}, default=str))
         return
-    typer.echo(Path(result["files"][0]).read_text())
+    typer.echo(preview(Path(result["files"][0]).read_text()))
     typer.echo(f"wrote {', '.join(result['files'])} in {result['seconds']} s; MLflow run {result['mlflow_run_id']}")
 
 
