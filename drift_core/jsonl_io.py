@@ -146,10 +146,8 @@ def _existing_run(ws: Workspace, run_id: str, digest: str, path: Path) -> Import
 
 def _scratch_connection(ws: Workspace, memory_limit: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that spills to <workspace>/tmp beyond memory_limit."""
-    tmp = ws.root / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+    ws.limit_memory(con, memory_limit)
     return con
 
 

@@ -76,6 +76,12 @@ class Workspace:
             self.ensure_schema(con)
         return con
 
+    def limit_memory(self, con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+        """Cap DuckDB's memory on `con` (e.g. '1GB'); beyond it, it spills to <workspace>/tmp."""
+        tmp = self.root / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+
     def ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         run_sql(con, "tables/prompts")
         for table in SHARDED_TABLES:

@@ -231,9 +231,7 @@ def _warehouse(workspace: Workspace, memory_limit: str | None) -> Iterator[duckd
     con = workspace.connect()
     try:
         if memory_limit:
-            tmp = workspace.root / "tmp"
-            tmp.mkdir(parents=True, exist_ok=True)
-            run_sql(con, "settings/resource_limits", {"memory_limit": memory_limit, "temp_directory": str(tmp)})
+            workspace.limit_memory(con, memory_limit)
         ensure_tables(con)
         yield con
     finally:
