@@ -147,7 +147,7 @@ def synth(ws, n: int, memory_limit: str) -> None:
 
     sql = (REPO / "benchmarks" / "sql" / "synth_trajectories.sql").read_text()
     con = duckdb.connect()
-    con.execute("set memory_limit = $m", {"m": memory_limit})
+    ws.limit_memory(con, memory_limit)
     ws.connect().close()  # the _schema files and views
     per = 1_000_000
     for k, first in enumerate(range(0, n, per)):
