@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from drift_core.config import PipelineConfig, load_config
+from drift_core.errors import DriftError
 
 app = typer.Typer(
     name="drift",
@@ -41,3 +42,13 @@ def _yaml_scalar(value) -> str:
         # Quote so YAML keeps strings like 'null' or '1e3' as strings.
         return "'" + value.replace("'", "''") + "'"
     return str(value)
+
+
+def beta_value(beta: str | None):
+    """--beta takes a number or 'auto' (validated again by the weights config)."""
+    if beta is None or beta == "auto":
+        return beta
+    try:
+        return float(beta)
+    except ValueError:
+        raise DriftError(f"--beta must be a number > 0 or 'auto', got {beta!r}") from None

@@ -7,8 +7,6 @@ the same evaluation replaces its rows instead of adding duplicates.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -20,13 +18,11 @@ from drift_core.engines import make_engine
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
+from drift_core.fingerprint import digest
 from drift_core.multiturn import Problem, TokenRate, run_episodes
 from drift_core.sqlfiles import run_sql
 from drift_core.stats import z_value
 from drift_core.store import Workspace
-
-SETTINGS_EXCLUDED = {"engine", "batch_size", "device", "gpu_memory_utilization", "confidence",
-                     "bootstrap_samples"}
 
 
 @dataclass
@@ -65,9 +61,9 @@ def check_prompts(prompts: list[dict]) -> list[Problem]:
 
 
 def default_eval_id(model: str, dataset: str, ids: list[str], protocol: ProtocolConfig, cfg: EvalConfig) -> str:
-    blob = json.dumps([model, dataset, ids, protocol.model_dump(), cfg.model_dump(exclude=SETTINGS_EXCLUDED)],
-                      sort_keys=True)
-    return "e-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+    """Same model, problems, protocol and settings -> same id, so a rerun replaces its rows. Settings are
+    the configs' content dumps, as in every cache key (engine, batch size, device left out)."""
+    return "e-" + digest(model, dataset, ids, protocol, cfg)[:12]
 
 
 def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protocol: ProtocolConfig,

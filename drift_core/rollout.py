@@ -20,6 +20,7 @@ from drift_core.engines import make_engine
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
+from drift_core.fingerprint import digest
 from drift_core.multiturn import Problem, TokenRate, run_episodes
 from drift_core.store import Workspace
 
@@ -35,10 +36,9 @@ class RolloutResult:
 
 
 def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, cfg: RolloutConfig) -> str:
-    """A content name: same model, prompts and settings -> same run (so a rerun resumes it)."""
-    settings = cfg.model_dump(exclude={"run_id", "batch_size", "device", "engine", "gpu_memory_utilization"})
-    blob = json.dumps([model, prompt_ids, protocol.model_dump(), settings], sort_keys=True)
-    return "r-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+    """A content name: same model, prompts and settings -> same run (so a rerun resumes it). Settings are
+    the configs' content dumps, as in every cache key (speed-only fields such as batch_size left out)."""
+    return "r-" + digest(model, prompt_ids, protocol, cfg.model_copy(update={"run_id": None}))[:12]
 
 
 def rollout(
@@ -61,7 +61,7 @@ def rollout(
     tokenizer = load_tokenizer(model)
     ids = [p["prompt_id"] for p in prompts]
     run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
-    _check_manifest(workspace, run_id, model, ids, protocol, cfg)
+    per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
 
     con = workspace.connect()
     try:
@@ -69,7 +69,7 @@ def rollout(
     finally:
         con.close()
 
-    shards = [prompts[i : i + cfg.prompts_per_shard] for i in range(0, len(prompts), cfg.prompts_per_shard)]
+    shards = [prompts[i : i + per_shard] for i in range(0, len(prompts), per_shard)]
     todo = [k for k in range(len(shards)) if not workspace.shard_done(run_id, k)]
     written = tokens = 0
     if todo:
@@ -120,25 +120,31 @@ def rollout(
     )
 
 
-def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) -> None:
-    """Refuse to resume a run_id that was started with other prompts or settings."""
+def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) -> int:
+    """Refuse to resume a run_id that was started with other prompts or settings; returns the shard size.
+
+    The shard size is layout, not content: a run resumed with another prompts_per_shard keeps the one it
+    started with (shard k must hold the same prompts, and its seed derives from k)."""
     manifest = {
         "run_id": run_id,
         "model": model,
         "prompt_ids_sha": hashlib.sha256("\n".join(ids).encode()).hexdigest(),
         "num_prompts": len(ids),
-        "protocol": protocol.model_dump(),
-        "rollout": cfg.model_dump(exclude={"batch_size", "device", "engine", "gpu_memory_utilization"}),
+        "protocol": protocol.content_dump(),
+        "rollout": cfg.content_dump(),
     }
     path = ws.run_dir(run_id) / "_run.json"
     if path.exists():
         old = json.loads(path.read_text())
+        layout = old.pop("layout", {})
         if old != manifest:
             diff = sorted(k for k in manifest if old.get(k) != manifest[k])
             raise DriftError(f"run_id '{run_id}' exists with different {', '.join(diff)}; pick another run_id")
-        return
+        return int(layout.get("prompts_per_shard", cfg.prompts_per_shard))
     path.parent.mkdir(parents=True, exist_ok=True)
+    manifest["layout"] = {"prompts_per_shard": cfg.prompts_per_shard}
     path.write_text(json.dumps(manifest, indent=2))
+    return cfg.prompts_per_shard
 
 
 def turns_table(run_id: str, episodes: list[Episode]) -> pa.Table:

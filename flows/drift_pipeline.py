@@ -5,7 +5,8 @@
     drift run --refresh                         # recompute every stage
     drift serve                                 # a deployment: run it from the Prefect UI with a form
 
-Every parameter is a typed config section, so the Prefect UI shows a form per stage.
+The one parameter `config` is the typed pipeline config, so the Prefect UI shows a form per section;
+`overrides` takes the CLI's `section.key=value` items on top of it (handy from `prefect deployment run`).
 """
 
 # No `from __future__ import annotations` here: Prefect validates parameters with a pydantic model
@@ -13,17 +14,7 @@ Every parameter is a typed config section, so the Prefect UI shows a form per st
 
 from prefect import flow
 
-from drift_core.config import (
-    EvalConfig,
-    PipelineConfig,
-    PromptsConfig,
-    ProtocolConfig,
-    RolloutConfig,
-    TrainConfig,
-    WeightsConfig,
-    load_config,
-)
-from drift_core.config.registry import RegistryConfig
+from drift_core.config import PipelineConfig, load_config, with_overrides
 from flows.setup import flow_setup
 from tasks import tracking
 from tasks.evaluate import evaluate_task
@@ -34,28 +25,17 @@ from tasks.train import train_task
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-pipeline"
-# Parameter defaults = the embedded default config (configs/tiny.yaml), the same as `drift run`.
+# The parameter's default = the embedded default config (configs/tiny.yaml), the same as `drift run`.
 DEFAULT = load_config()
 
 
 @flow(name=FLOW_NAME, log_prints=True)
 def drift_pipeline(
-    workspace: str = DEFAULT.workspace,
-    protocol: ProtocolConfig = DEFAULT.protocol,
-    prompts: PromptsConfig = DEFAULT.prompts,
-    eval_prompts: PromptsConfig = DEFAULT.eval_prompts,
-    rollout: RolloutConfig = DEFAULT.rollout,
-    weights: WeightsConfig = DEFAULT.weights,
-    train: TrainConfig = DEFAULT.train,
-    eval: EvalConfig = DEFAULT.eval,
-    registry: RegistryConfig = DEFAULT.registry,
-    refresh: bool = False,
+    config: PipelineConfig = DEFAULT, overrides: list[str] | None = None, refresh: bool = False
 ) -> dict:
     """Prompts -> rollout -> weights -> weighted SFT -> evaluate reference and candidate -> register."""
-    cfg = PipelineConfig(workspace=workspace, protocol=protocol, prompts=prompts, eval_prompts=eval_prompts,
-                         rollout=rollout, weights=weights, train=train, eval=eval, registry=registry)
-    with flow_setup(workspace, cfg, rollout=cfg.rollout, prompts=cfg.prompts, eval_prompts=cfg.eval_prompts,
-                    refresh=refresh) as setup:
+    cfg = with_overrides(config, overrides)
+    with flow_setup(cfg, refresh=refresh) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
         samples = run_stage(rollout_task, ws, setup.train_prompts, reference, cfg.protocol, cfg.rollout)
         weighted = run_stage(weights_task, ws, samples, cfg.weights)
@@ -73,12 +53,3 @@ def drift_pipeline(
         tracking.log_summary({f"reference_{k}": v for k, v in ref_eval.metrics.items()}
                              | {f"candidate_{k}": v for k, v in cand_eval.metrics.items()})
     return summary
-
-
-def run_pipeline(cfg: PipelineConfig, refresh: bool = False) -> dict:
-    """Call the flow with a PipelineConfig (what `drift run` does)."""
-    return drift_pipeline(
-        workspace=cfg.workspace, protocol=cfg.protocol, prompts=cfg.prompts, eval_prompts=cfg.eval_prompts,
-        rollout=cfg.rollout, weights=cfg.weights, train=cfg.train, eval=cfg.eval, registry=cfg.registry,
-        refresh=refresh,
-    )

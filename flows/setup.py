@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drift_core.config import PromptsConfig, RolloutConfig
+from drift_core.config import PipelineConfig
+from drift_core.stages.model import ModelRef, reference_model
+from drift_core.store import Workspace
 from tasks import tracking
-from tasks.model import ModelRef, reference_model
 from tasks.prompts import PromptsResult, prompts_task
 from tasks.stage import StageSettings, run_stage, stage_settings
 
@@ -32,14 +33,17 @@ class FlowSetup:
 
 
 @contextmanager
-def flow_setup(workspace: str, config: Any, *, rollout: RolloutConfig, prompts: PromptsConfig,
-               eval_prompts: PromptsConfig, refresh: bool, run_name: str | None = None) -> Iterator[FlowSetup]:
-    """Everything in the `with` block runs inside the parent MLflow run (stages nest under it)."""
-    ws = str(Path(workspace).expanduser().resolve())
+def flow_setup(cfg: PipelineConfig, *, refresh: bool, run_name: str | None = None,
+               sections: dict[str, Any] | None = None) -> Iterator[FlowSetup]:
+    """Everything in the `with` block runs inside the parent MLflow run (stages nest under it).
+
+    `sections`: a flow's own config sections (compare, sweep), logged with the pipeline config."""
+    ws = str(Path(cfg.workspace).expanduser().resolve())
     settings = StageSettings(workspace=Path(ws), refresh=refresh)
-    with tracking.pipeline_run(ws, config, run_name=run_name) as parent, stage_settings(settings):
+    logged = cfg.model_copy(update={"workspace": ws}).model_dump(mode="json") | tracking.plain(sections or {})
+    with tracking.pipeline_run(ws, logged, run_name=run_name) as parent, stage_settings(settings):
         settings.parent_run_id = parent.info.run_id
-        reference = reference_model(ws, rollout)
-        train_prompts = run_stage(prompts_task, ws, prompts, stage_name="prompts")
-        test_prompts = run_stage(prompts_task, ws, eval_prompts, stage_name="eval-prompts")
+        reference = reference_model(Workspace(ws), cfg.rollout)
+        train_prompts = run_stage(prompts_task, ws, cfg.prompts, stage_name="prompts")
+        test_prompts = run_stage(prompts_task, ws, cfg.eval_prompts, stage_name="eval-prompts")
         yield FlowSetup(ws, settings, parent, reference, train_prompts, test_prompts)

@@ -16,7 +16,7 @@ from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from drift_core.compare import set_threads, sweep_grid, write_sweep
-from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, TrainConfig, load_config
+from drift_core.config import PipelineConfig, TrainConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, SweepConfig
 from flows.setup import flow_setup
 from tasks import tracking
@@ -28,41 +28,33 @@ from tasks.train import train_task
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-sweep"
-DEFAULT = load_config(None, DEFAULT_PIPELINE)  # the parameters' defaults = `drift compare`'s
+DEFAULT = load_config(None, DEFAULT_PIPELINE)  # the parameter's default = `drift compare`'s
 
 
 @flow(name=FLOW_NAME, log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def drift_sweep(
-    workspace: str = DEFAULT.workspace,
-    protocol: ProtocolConfig = DEFAULT.protocol,
-    prompts: PromptsConfig = DEFAULT.prompts,
-    eval_prompts: PromptsConfig = DEFAULT.eval_prompts,
-    rollout: RolloutConfig = DEFAULT.rollout,
-    train: TrainConfig = DEFAULT.train,
-    eval: EvalConfig = DEFAULT.eval,
+    config: PipelineConfig = DEFAULT,
     sweep: SweepConfig = SweepConfig(),  # noqa: B008 (a pydantic default)
     command: str = "drift sweep",
     refresh: bool = False,
 ) -> dict:
     """Prompts -> one rollout -> weights.map -> train.map -> evaluate.map -> heat map."""
     t0 = time.perf_counter()
-    config = tracking.plain({"workspace": workspace, "protocol": protocol, "prompts": prompts,
-                             "eval_prompts": eval_prompts, "rollout": rollout, "train": train, "eval": eval,
-                             "sweep": sweep})
+    cfg, protocol = config, config.protocol
     set_threads(sweep.threads)
     grid = sweep_grid(sweep)
     labels = [label for label, _ in grid]
-    train_cfg = TrainConfig.model_validate({**train.model_dump(), "max_steps": sweep.max_steps, "seed": sweep.seed})
-    with flow_setup(workspace, config, rollout=rollout, prompts=prompts, eval_prompts=eval_prompts, refresh=refresh,
-                    run_name="sweep") as setup:
+    train_cfg = TrainConfig.model_validate({**cfg.train.model_dump(), "max_steps": sweep.max_steps,
+                                            "seed": sweep.seed})
+    with flow_setup(cfg, refresh=refresh, run_name="sweep", sections={"sweep": sweep}) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
-        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, rollout)
+        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, cfg.rollout)
         weighted = map_stage(weights_task, "weights", labels, unmapped(ws), unmapped(samples),
                              [w for _, w in grid])
         trained = map_stage(train_task, "train", labels, unmapped(ws), weighted, unmapped(reference),
                             unmapped(protocol), unmapped(train_cfg))
         evals = map_stage(evaluate_task, "eval", labels, unmapped(ws), [t.model for t in trained],
-                          unmapped(test_prompts), unmapped(protocol), unmapped(eval))
+                          unmapped(test_prompts), unmapped(protocol), unmapped(cfg.eval))
         files = write_sweep(sweep, [(w.beta, w.gamma) for _, w in grid], [w.metrics for w in weighted],
                             [e.metrics for e in evals], protocol.max_turns, command=command,
                             seconds=time.perf_counter() - t0)
@@ -72,10 +64,3 @@ def drift_sweep(
         log_files(files, "sweep")
         result = setup.result() | {"files": [str(f) for f in files], "values": values}
     return result
-
-
-def run_sweep(cfg, sweep: SweepConfig, command: str, refresh: bool = False) -> dict:
-    """Call the flow with a PipelineConfig's sections (what `drift sweep` does)."""
-    return drift_sweep(workspace=cfg.workspace, protocol=cfg.protocol, prompts=cfg.prompts,
-                       eval_prompts=cfg.eval_prompts, rollout=cfg.rollout, train=cfg.train, eval=cfg.eval,
-                       sweep=sweep, command=command, refresh=refresh)

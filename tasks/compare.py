@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 from drift_core.compare import Arm, figures
 from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
+from drift_core.stages.model import ModelRef
 from tasks import tracking
 from tasks.evaluate import EvalResult, evaluate_task
-from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, current, results_dir, run_stage
 from tasks.train import train_task
@@ -167,7 +167,8 @@ def _half_width(n: int) -> float:
 
     if n <= 0:
         return float("nan")
-    lo, hi = wilson_interval(n / 2, n)
+    # Widest at p = 1/2; binomtest needs a whole count, so n // 2 (a hair narrower for odd n).
+    lo, hi = wilson_interval(n // 2, n)
     return (hi - lo) / 2
 
 

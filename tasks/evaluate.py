@@ -9,17 +9,11 @@ from prefect import task
 
 from drift_core.config import EvalConfig, ProtocolConfig
 from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.stages.evaluate import evaluate_stage
+from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
-from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, cache_key
-
-# drift_core.evaluate's SETTINGS_EXCLUDED, repeated so importing this module stays light.
-SETTINGS_EXCLUDED = {"engine", "batch_size", "device", "gpu_memory_utilization", "confidence",
-                     "bootstrap_samples"}
-CODE = ("drift_core.evaluate", "drift_core.multiturn", "drift_core.episode", "drift_core.engines",
-        "drift_core.answers", "drift_core.chat", "drift_core.stats", "sql/eval_metrics.sql",
-        "sql/tables/eval_trajectories.sql", "sql/tables/eval_turns.sql")
 
 
 @dataclass
@@ -32,7 +26,7 @@ class EvalResult(StageResult):
 
 
 def eval_set_fingerprint(prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig) -> str:
-    return digest(prompts.fingerprint, protocol, cfg.model_dump(mode="json", exclude=SETTINGS_EXCLUDED))
+    return digest(prompts.fingerprint, protocol, cfg)
 
 
 def multi_curve(metrics: dict, max_turns: int) -> list[float]:
@@ -41,20 +35,18 @@ def multi_curve(metrics: dict, max_turns: int) -> list[float]:
 
 def _key(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
          baseline: EvalResult | None = None) -> list:
-    return [code_fingerprint(*CODE), model.fingerprint, eval_set_fingerprint(prompts, protocol, cfg),
-            baseline.fingerprint if baseline else None]
+    return [code_fingerprint("drift_core.stages.evaluate", "drift_core.plots"), model.fingerprint,
+            eval_set_fingerprint(prompts, protocol, cfg), baseline.fingerprint if baseline else None]
 
 
 @task(name="evaluate", cache_key_fn=cache_key("evaluate", _key), persist_result=True)
 def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
                   cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
     """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""
-    from drift_core.evaluate import evaluate
     from drift_core.plots import accuracy_by_turn
 
     ws = Workspace(workspace)
-    dataset = f"{prompts.tags.get('drift.split', 'eval')}-{prompts.fingerprint[:8]}"
-    res = evaluate(ws, model.path, prompts.rows, protocol, cfg, dataset=dataset, progress=False)
+    res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=False)
     fp = digest(*_key(workspace, model, prompts, protocol, cfg, baseline))
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
@@ -64,13 +56,13 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
         files.append(str(accuracy_by_turn(
             {"reference": multi_curve(baseline.metrics, protocol.max_turns),
              "candidate": multi_curve(res.metrics, protocol.max_turns)},
-            out / "accuracy_by_turn.png", title=f"multi@k on {dataset} ({res.num_problems} problems)",
+            out / "accuracy_by_turn.png", title=f"multi@k on {res.dataset} ({res.num_problems} problems)",
         )))
     metrics = {k: v for k, v in res.metrics.items() if v is not None}
     metrics |= {"num_problems": res.num_problems, "generated_tokens": res.tokens, "seconds": res.seconds}
     return EvalResult(
         fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=metrics, files=files,
-        tags={"drift.eval_id": res.eval_id, "drift.model": model.path, "drift.dataset": dataset},
+        tags={"drift.eval_id": res.eval_id, "drift.model": model.path, "drift.dataset": res.dataset},
         eval_id=res.eval_id, model=model, eval_set=eval_set_fingerprint(prompts, protocol, cfg),
         per_problem=res.per_problem, max_turns=protocol.max_turns,
     )

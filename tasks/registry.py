@@ -20,13 +20,13 @@ from drift_core.config import EvalConfig, ProtocolConfig
 from drift_core.config.registry import RegistryConfig
 from drift_core.fingerprint import code_fingerprint
 from drift_core.promotion import Decision, decide
+from drift_core.stages.model import ModelRef
 from tasks.evaluate import EvalResult
-from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, cache_key
 from tasks.tracking import metric_name
 
-CODE = ("drift_core.promotion", "tasks.registry", "tasks.chat_model")
+CODE = ("tasks.registry", "tasks.chat_model")  # the gate (drift_core.promotion) is in the closure
 CHAT_MODEL_CODE = Path(__file__).with_name("chat_model.py")
 PIP_REQUIREMENTS = ["mlflow", "torch", "transformers", "tokenizers", "safetensors"]
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -130,14 +130,16 @@ def _champion_outcomes(client: MlflowClient, name: str, champion, cand_eval: Eva
 
 def _reevaluate(workspace: str, name: str, version: str, eval_prompts: PromptsResult, protocol: ProtocolConfig,
                 eval_cfg: EvalConfig) -> dict[str, int | None]:
-    """Evaluate the champion's registered weights on the candidate's eval set."""
-    from drift_core.evaluate import evaluate
+    """Evaluate the champion's registered weights on the candidate's eval set (the same stage, so the
+    same protocol: a benchmark's own instruction included)."""
+    from drift_core.stages.evaluate import evaluate_stage
     from drift_core.store import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=tmp)
-        res = evaluate(Workspace(workspace), str(hf_dir(Path(local))), eval_prompts.rows, protocol,
-                       eval_cfg, dataset=f"champion-v{version}", progress=False)
+        champion = ModelRef.of(str(hf_dir(Path(local))))
+        res = evaluate_stage(Workspace(workspace), champion, eval_prompts.prompt_set, protocol, eval_cfg,
+                             progress=False)
     return res.per_problem
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from prefect import task
 
 from drift_core.config import ProtocolConfig, TrainConfig
-from drift_core.fingerprint import code_fingerprint, digest, model_fingerprint
+from drift_core.fingerprint import code_fingerprint
+from drift_core.stages.model import ModelRef
+from drift_core.stages.train import TrainInputs, train_stage
+from drift_core.stages.weights import training_rows
 from drift_core.store import Workspace
-from tasks.model import ModelRef
 from tasks.stage import StageResult, cache_key
 from tasks.weights import WeightsResult
-
-CODE = ("drift_core.train", "drift_core.chat")
 
 
 @dataclass
@@ -24,30 +24,22 @@ class TrainResult(StageResult):
 def _key(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
          cfg: TrainConfig) -> list:
     # The protocol's prefill shapes the training targets, so it is part of what training reads.
-    return [code_fingerprint(*CODE), weights.fingerprint, base.fingerprint, protocol, cfg]
+    return [code_fingerprint("drift_core.stages.train"), weights.fingerprint, base.fingerprint, protocol, cfg]
 
 
 @task(name="train", cache_key_fn=cache_key("train", _key), persist_result=True)
 def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
                cfg: TrainConfig) -> TrainResult:
-    from drift_core.train import train  # transformers' Trainer: import only when training
-    from drift_core.weights import training_set
-
     ws = Workspace(workspace)
-    out_dir = ws.root / "models" / f"sft-{digest(*_key(workspace, weights, base, protocol, cfg))}"
-    con = ws.connect(read_only=True)
-    try:
-        rows = training_set(con, run_id=weights.run_id, scheme=weights.scheme, gamma=weights.gamma,
-                            beta=weights.beta)
-    finally:
-        con.close()
-    res = train(rows, base.path, cfg, out_dir, progress=False, protocol=protocol)
-    model = ModelRef(path=str(out_dir), fingerprint=model_fingerprint(str(out_dir)))
+    rows = training_rows(ws, weights.run_id, weights.scheme, weights.gamma, weights.beta)
+    out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
+                      progress=False)
+    res = out.result
     metrics = {"global_step": res.global_step, "seconds": res.seconds,
-               "supervised_tokens": res.supervised_tokens, "samples": getattr(res, "samples", 0)}
+               "supervised_tokens": res.supervised_tokens, "samples": res.samples}
     if res.train_loss:
         metrics["final_loss"] = res.train_loss[-1][1]
     return TrainResult(
-        fingerprint=model.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
-        series={"train_loss": list(res.train_loss)}, tags={"drift.model_dir": str(out_dir)}, model=model,
+        fingerprint=out.model.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
+        series={"train_loss": list(res.train_loss)}, tags={"drift.model_dir": str(out.out_dir)}, model=out.model,
     )

@@ -9,14 +9,11 @@ from prefect import task
 
 from drift_core.config import WeightsConfig
 from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.stages.weights import training_rows, weights_stage
 from drift_core.store import Workspace
-from drift_core.weights import DERIVED_TABLES
 from tasks.rollout import RolloutResult
 from tasks.stage import StageResult, cache_key
 
-CODE = ("drift_core.weights", "sql/prompt_groups.sql", "sql/returns.sql", "sql/weights.sql",
-        "sql/weight_diagnostics.sql", "sql/training_set.sql", "sql/auto_beta_groups.sql", "sql/auto_beta_ess.sql",
-        "sql/checks", *(f"sql/tables/{t}.sql" for t in DERIVED_TABLES))
 SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table itself stays in DuckDB)
 
 
@@ -29,24 +26,21 @@ class WeightsResult(StageResult):
 
 
 def _key(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> list:
-    return [code_fingerprint(*CODE), rollout.fingerprint, cfg.model_dump(mode="json", exclude={"run_id"})]
+    # cfg.run_id is not read here: the rollout names the run.
+    return [code_fingerprint("drift_core.stages.weights", "drift_core.plots"), rollout.fingerprint,
+            cfg.model_copy(update={"run_id": None})]
 
 
 @task(name="weights", cache_key_fn=cache_key("weights", _key), persist_result=True)
 def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> WeightsResult:
     from drift_core.plots import weight_distribution
-    from drift_core.weights import compute_weights, training_set
 
     ws = Workspace(workspace)
-    summary = compute_weights(ws, cfg, rollout.run_id)
+    summary = weights_stage(ws, cfg, rollout.run_id)
     # Weights are a deterministic function of the rollout, the config and this code: the key is the content.
     fp = digest(*_key(workspace, rollout, cfg))
     out = ws.root / "artifacts" / "weights" / fp
-    con = ws.connect(read_only=True)
-    try:
-        table = training_set(con, run_id=rollout.run_id, scheme=cfg.scheme, gamma=cfg.gamma, beta=cfg.beta)
-    finally:
-        con.close()
+    table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta)
     files = [str(weight_distribution(
         table.column("weight").to_pylist(), table.column("solved").to_pylist(), out / "weight_distribution.png",
     ))]

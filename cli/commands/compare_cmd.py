@@ -105,11 +105,11 @@ def sweep_cmd(
 
 
 def _run_flow(name: str, cfg, section_cfg, *, quick: bool, refresh: bool, as_json: bool, preview) -> None:
-    """Run flows.<name>.run_<name>, then print its Markdown file through `preview` (or the result as
-    JSON, without the per-seed records) and where everything went."""
+    """Run the flow flows.<name>.drift_<name>, then print its Markdown file through `preview` (or the
+    result as JSON, without the per-seed records) and where everything went."""
     t0 = time.perf_counter()
     api = _start(cfg.workspace, quick)
-    run = getattr(importlib.import_module(f"flows.{name}"), f"run_{name}")  # imported while the API starts
+    run = getattr(importlib.import_module(f"flows.{name}"), f"drift_{name}")  # imported while the API starts
     api.join()
     result = run(cfg, section_cfg, command=_command_line(), refresh=refresh)
     result["seconds"] = round(time.perf_counter() - t0, 1)

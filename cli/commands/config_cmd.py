@@ -1,7 +1,8 @@
-"""`drift config`: print the resolved config as YAML."""
+"""`drift config`: print the resolved config as YAML (or JSON, e.g. for a deployment's parameters)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -11,7 +12,14 @@ from cli.app import ConfigOpt, SetOpt, app, resolve_config
 
 
 @app.command("config")
-def config_cmd(config: Path | None = ConfigOpt, set_: list[str] | None = SetOpt) -> None:
+def config_cmd(
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one line) instead of YAML."),
+) -> None:
     """Print the resolved config (YAML + overrides) with every default filled in."""
     cfg = resolve_config(config, set_)
-    typer.echo(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+    if as_json:
+        typer.echo(json.dumps(cfg.model_dump(mode="json")))
+    else:
+        typer.echo(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))

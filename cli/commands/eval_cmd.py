@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.config import PipelineConfig, ProtocolConfig
-from drift_core.errors import DriftError
-from drift_core.prompts import load_prompts
+from drift_core.prompts import prompts_from_spec
+from drift_core.stages.evaluate import evaluate_stage
+from drift_core.stages.model import reference_model
+from drift_core.stages.prompts import prompts_stage
 from drift_core.store import Workspace
 
 
@@ -35,53 +36,11 @@ def eval_cmd(
     """Evaluate a model with the multi-turn protocol (greedy, one trajectory per problem)."""
     cfg = resolve_config(config, set_, workspace, eval__limit=limit, protocol__max_turns=max_turns,
                          eval__engine=engine)
-    res = run_eval_stage(cfg, model=model, prompts=prompts, local_copy=local_copy, eval_id=eval_id,
-                         progress=not quiet)
-    print_metrics(res)
-
-
-def resolve_prompts(cfg: PipelineConfig, spec: str | None, local_copy: str | None, root: Path):
-    """(prompt rows, dataset label, protocol) for a --prompts spec."""
-    from drift_core.prompts.benchmarks import ALIASES, BENCHMARKS, get_benchmark
-
-    protocol = cfg.protocol
-    if spec is None:
-        p = cfg.eval_prompts
-        label = p.benchmark if p.source == "benchmark" else f"{p.source}-{p.split}"
-        if p.source == "file" and p.path:
-            label = Path(p.path).stem
-        return load_prompts(p, root), label, protocol
-    if spec.lower() in BENCHMARKS or spec.lower() in ALIASES:
-        bench = get_benchmark(spec)
-        pc = cfg.eval_prompts.model_copy(update={"source": "benchmark", "benchmark": bench.name,
-                                                 "path": local_copy, "split": bench.split})
-        if bench.instruction and protocol.instruction == ProtocolConfig().instruction:
-            # multiple choice: the reference asks for a letter instead of a math answer
-            protocol = protocol.model_copy(update={"instruction": bench.instruction})
-        return load_prompts(pc, root), bench.name, protocol
-    if spec.startswith("tiny-world"):
-        split = spec.partition(":")[2] or "test"
-        pc = cfg.eval_prompts.model_copy(update={"source": "tiny-world", "split": split})
-        return load_prompts(pc, root), f"tiny-world-{split}", protocol
-    if Path(spec).is_file():
-        pc = cfg.eval_prompts.model_copy(update={"source": "file", "path": spec})
-        return load_prompts(pc, root), Path(spec).stem, protocol
-    raise DriftError(
-        f"--prompts '{spec}' is neither a named set ({', '.join(sorted(BENCHMARKS))}), "
-        "tiny-world[:split], nor an existing file"
-    )
-
-
-def run_eval_stage(cfg: PipelineConfig, model: str | None = None, prompts: str | None = None,
-                   local_copy: str | None = None, eval_id: str | None = None, progress: bool = True):
-    from drift_core.evaluate import evaluate
-    from drift_core.tiny_world import ensure_tiny_world
-
     ws = Workspace(cfg.workspace)
-    rows, label, protocol = resolve_prompts(cfg, prompts, local_copy, ws.root)
-    model = model or cfg.rollout.model or str(ensure_tiny_world(ws.root))
-    return evaluate(ws, model, rows, protocol, cfg.eval, engine=cfg.eval.engine, dataset=label,
-                    eval_id=eval_id, progress=progress)
+    prompt_cfg = cfg.eval_prompts if prompts is None else prompts_from_spec(cfg.eval_prompts, prompts, local_copy)
+    res = evaluate_stage(ws, reference_model(ws, cfg.rollout, model), prompts_stage(ws, prompt_cfg), cfg.protocol,
+                         cfg.eval, eval_id=eval_id, progress=not quiet)
+    print_metrics(res)
 
 
 def print_metrics(res) -> None:

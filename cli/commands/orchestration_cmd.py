@@ -22,8 +22,9 @@ def serve_cmd(
 ) -> None:
     """Register the pipeline as a Prefect deployment and run what is scheduled (Ctrl-C stops).
 
-    The config (YAML + --set) becomes the deployment's default parameters; the Prefect UI shows
-    them as typed forms, and `prefect deployment run drift-pipeline/NAME --param ...` overrides them.
+    The config (YAML + --set) becomes the deployment's default `config` parameter; the Prefect UI shows
+    it as a typed form per section, and `prefect deployment run drift-pipeline/NAME --param
+    'overrides=["weights.beta=0.5"]'` changes single values on top of it (the --set syntax).
     """
     cfg = resolve_config(config, set_, workspace)
     if not os.environ.get("PREFECT_API_URL"):
@@ -36,8 +37,8 @@ def serve_cmd(
     defaults.apply(cfg.workspace)
     from flows.drift_pipeline import drift_pipeline
 
-    params = cfg.model_dump(mode="json")
-    params["workspace"] = str(Path(cfg.workspace).expanduser().resolve())
+    config = cfg.model_dump(mode="json") | {"workspace": str(Path(cfg.workspace).expanduser().resolve())}
+    params = {"config": config, "overrides": [], "refresh": False}
     drift_pipeline.serve(
         name=name, parameters=params, cron=cron, limit=limit,
         description="DRIFT pipeline: rollout -> weights -> weighted SFT -> evaluate -> register/promote.",

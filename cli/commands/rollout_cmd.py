@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.prompts import load_prompts
-from drift_core.rollout import rollout
+from drift_core.stages.model import reference_model
+from drift_core.stages.prompts import prompts_stage
+from drift_core.stages.rollout import rollout_stage
 from drift_core.store import Workspace
-from drift_core.tiny_world import ensure_tiny_world
 
 
 @app.command("prompts")
@@ -36,13 +36,8 @@ def prompts_cmd(
         prompts__limit=limit,
     )
     ws = Workspace(cfg.workspace)
-    rows = load_prompts(cfg.prompts, ws.root)
-    con = ws.connect()
-    try:
-        ws.upsert_prompts(con, rows)
-    finally:
-        con.close()
-    typer.echo(f"loaded {len(rows)} prompts into {ws.warehouse}")
+    loaded = prompts_stage(ws, cfg.prompts)
+    typer.echo(f"loaded {len(loaded.rows)} prompts ({loaded.label}) into {ws.warehouse}")
 
 
 @app.command("rollout")
@@ -70,16 +65,10 @@ def rollout_cmd(
         prompts__limit=limit,
         rollout__run_id=run_id,
     )
-    res = run_rollout_stage(cfg, progress=not quiet)
-    print_rollout(res)
-
-
-def run_rollout_stage(cfg, progress: bool = True):
-    """Prompts -> rollout with the config's model (the tiny world when none is set)."""
     ws = Workspace(cfg.workspace)
-    model = cfg.rollout.model or str(ensure_tiny_world(ws.root))
-    rows = load_prompts(cfg.prompts, ws.root)
-    return rollout(ws, rows, cfg.protocol, cfg.rollout, model, progress=progress)
+    out = rollout_stage(ws, prompts_stage(ws, cfg.prompts), cfg.protocol, cfg.rollout,
+                        reference_model(ws, cfg.rollout), progress=not quiet)
+    print_rollout(out.run)
 
 
 def print_rollout(res) -> None:

@@ -32,11 +32,11 @@ def run_cmd(
 
     defaults.apply(cfg.workspace)  # before prefect is imported
     api = defaults.start_api_in_background()
-    from flows.drift_pipeline import run_pipeline
+    from flows.drift_pipeline import drift_pipeline
 
     api.join()
 
-    summary = run_pipeline(cfg, refresh=refresh)
+    summary = drift_pipeline(config=cfg, refresh=refresh)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         typer.echo(json.dumps(summary, default=str))

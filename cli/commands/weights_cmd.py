@@ -9,21 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.errors import DriftError
-from drift_core.jsonl_io import write_dataset
+from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, beta_value, resolve_config
+from drift_core.stages.weights import export_dataset, weights_stage
 from drift_core.store import Workspace
-from drift_core.weights import WeightsSummary, compute_weights, list_runs, training_set
-
-
-def _beta_value(beta: str | None):
-    """--beta takes a number or 'auto'; YAML-style parsing happens in resolve_config."""
-    if beta is None or beta == "auto":
-        return beta
-    try:
-        return float(beta)
-    except ValueError:
-        raise DriftError(f"--beta must be a number > 0 or 'auto', got {beta!r}") from None
+from drift_core.weights import WeightsSummary
 
 
 @app.command("weights")
@@ -42,11 +31,11 @@ def weights_cmd(
 ) -> None:
     """Compute returns and importance weights (SQL over the trajectory tables) and print diagnostics."""
     cfg = resolve_config(
-        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=_beta_value(beta),
+        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=beta_value(beta),
         weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
         weights__run_id=run_id,
     )
-    summary = compute_weights(Workspace(cfg.workspace), cfg.weights)
+    summary = weights_stage(Workspace(cfg.workspace), cfg.weights)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -102,27 +91,8 @@ def export_dataset_cmd(
 ) -> None:
     """Write the weighted training set (messages + weight) of a computed weighting."""
     cfg = resolve_config(
-        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=_beta_value(beta),
+        config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=beta_value(beta),
         weights__run_id=run_id,
     )
-    ws = Workspace(cfg.workspace)
-    con = ws.connect(read_only=True)
-    try:
-        rid = cfg.weights.run_id or _only_run(con)
-        table = training_set(con, run_id=rid, scheme=cfg.weights.scheme, gamma=cfg.weights.gamma,
-                             beta=cfg.weights.beta)
-    finally:
-        con.close()
-    if drop_zero:
-        import pyarrow.compute as pc
-
-        table = table.filter(pc.greater(table["weight"], 0.0))
-    written = write_dataset(table, out, fmt)
-    typer.echo(f"wrote {table.num_rows} weighted trajectories of run {rid} to {out} ({written})")
-
-
-def _only_run(con) -> str:
-    runs = list_runs(con)
-    if len(runs) != 1:
-        raise DriftError(f"the warehouse has {len(runs)} runs ({', '.join(runs) or 'none'}); pick one with --run-id")
-    return runs[0]
+    run_id, rows, written = export_dataset(Workspace(cfg.workspace), cfg.weights, out, fmt, drop_zero)
+    typer.echo(f"wrote {rows} weighted trajectories of run {run_id} to {out} ({written})")

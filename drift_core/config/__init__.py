@@ -2,7 +2,7 @@
 
 from drift_core.config.base import StageConfig
 from drift_core.config.eval import EvalConfig
-from drift_core.config.pipeline import PipelineConfig, load_config
+from drift_core.config.pipeline import PipelineConfig, load_config, with_overrides
 from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.rollout import RolloutConfig
@@ -19,4 +19,5 @@ __all__ = [
     "TrainConfig",
     "WeightsConfig",
     "load_config",
+    "with_overrides",
 ]

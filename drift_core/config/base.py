@@ -10,11 +10,33 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from drift_core.errors import DriftError
 
+# Mark of a field that changes speed or placement, not what a stage computes (docs/design.md §4.3):
+# `Field(..., json_schema_extra=SPEED_ONLY)`. content_dump() leaves such fields out, so every cache key
+# and run id derived from a config ignores them. With sampling they may change which random draws are
+# taken (the hf engine seeds per batch), never the distribution sampled from or a greedy result.
+SPEED_ONLY = {"affects_output": False}
+
 
 class StageConfig(BaseModel):
     """Base of every stage config: unknown keys are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def content_dump(self) -> dict[str, Any]:
+        """The JSON dump of what affects results: fields marked SPEED_ONLY left out, at every depth.
+
+        The one dump every cache key, run id and eval id is made of (drift_core.fingerprint.digest)."""
+        return self.model_dump(mode="json", exclude=self._speed_only_fields() or None)
+
+    def _speed_only_fields(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {}
+        for name, field in type(self).model_fields.items():
+            extra = field.json_schema_extra
+            if isinstance(extra, dict) and extra.get("affects_output") is False:
+                spec[name] = True
+            elif isinstance(value := getattr(self, name), StageConfig) and (sub := value._speed_only_fields()):
+                spec[name] = sub
+        return spec
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:

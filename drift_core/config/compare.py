@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from drift_core.config.base import StageConfig
+from drift_core.config.base import SPEED_ONLY, StageConfig
 
 ARMS = ("reference", "gold-sft", "uniform", "rft", "drift", "drift-ext")
 ArmName = Literal["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
@@ -54,7 +54,7 @@ class CompareConfig(StageConfig):
     )
     label: str = Field("default size", description="What this run is, printed in the table's heading.")
     threads: int | None = Field(
-        1, ge=1,
+        1, ge=1, json_schema_extra=SPEED_ONLY,
         description="torch CPU threads for training and generation (None: torch's default). 1 because on a "
         "shared 2-core machine two threads ran far slower than one (DESIGN §7, tiny-world build).",
     )
@@ -68,7 +68,9 @@ class SweepConfig(StageConfig):
     scheme: Literal["drift", "drift-ext"] = Field("drift", description="Weighting scheme swept.")
     seed: int = Field(0, description="Training seed of every grid point.")
     max_steps: int = Field(300, ge=1, description="Optimizer steps per grid point (as compare.max_steps).")
-    threads: int | None = Field(1, ge=1, description="torch CPU threads (as compare.threads).")
+    threads: int | None = Field(
+        1, ge=1, json_schema_extra=SPEED_ONLY, description="torch CPU threads (as compare.threads)."
+    )
     output: str = Field(
         "benchmarks/results/tiny_world_sweep.md", description="Markdown grid written here (heat map .png beside it)."
     )

@@ -44,10 +44,20 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     """
     path = path or (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
     data: dict[str, Any] = read_yaml(path) if path else {}
+    return _validated(data, overrides, str(path) if path else "config")
+
+
+def with_overrides(cfg: PipelineConfig, overrides: list[str] | None) -> PipelineConfig:
+    """`cfg` with 'section.key=value' overrides applied (the CLI's --set syntax; a flow's `overrides`)."""
+    if not overrides:
+        return cfg
+    return _validated(cfg.model_dump(mode="json"), overrides, "config")
+
+
+def _validated(data: dict[str, Any], overrides: list[str] | None, source: str) -> PipelineConfig:
     for item in overrides or []:
         parts, value = parse_override(item)
         set_dotted(data, parts, value)
-    source = str(path) if path else "config"
     if overrides:
         source += " (+ overrides)"
     try:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from drift_core.config.base import StageConfig
+from drift_core.config.base import SPEED_ONLY, StageConfig
 
 
 class TrainConfig(StageConfig):
@@ -43,14 +43,19 @@ class TrainConfig(StageConfig):
     lora_target_modules: list[str] = Field(
         ["q_proj", "k_proj", "v_proj", "o_proj"], description="Module names that get LoRA adapters."
     )
-    gradient_checkpointing: bool = Field(False, description="Trade compute for activation memory.")
+    gradient_checkpointing: bool = Field(
+        False, json_schema_extra=SPEED_ONLY, description="Trade compute for activation memory (same results)."
+    )
     bf16: bool | Literal["auto"] = Field("auto", description="bf16 training: auto = on when CUDA supports it.")
     seed: int = Field(42, description="Training seed.")
-    logging_steps: int = Field(1, ge=1, description="Log every this many steps.")
-    save_steps: int = Field(200, ge=1, description="Checkpoint every this many steps.")
-    save_total_limit: int = Field(2, ge=1, description="Checkpoints kept on disk (older ones are deleted).")
+    logging_steps: int = Field(1, ge=1, json_schema_extra=SPEED_ONLY, description="Log every this many steps.")
+    save_steps: int = Field(200, ge=1, json_schema_extra=SPEED_ONLY, description="Checkpoint every this many steps.")
+    save_total_limit: int = Field(
+        2, ge=1, json_schema_extra=SPEED_ONLY, description="Checkpoints kept on disk (older ones are deleted)."
+    )
     keep_checkpoints: bool = Field(
-        False, description="Keep out_dir/checkpoints after training finished (they only serve --resume)."
+        False, json_schema_extra=SPEED_ONLY,
+        description="Keep out_dir/checkpoints after training finished (they only serve --resume).",
     )
     max_steps: int | None = Field(
         None, ge=1, description="Stop after this many optimizer steps (overrides num_train_epochs)."

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from drift_core.config import WeightsConfig
-from drift_core.fingerprint import code_fingerprint, digest, dir_fingerprint, model_fingerprint
+from drift_core.fingerprint import code_fingerprint, digest, dir_fingerprint, model_fingerprint, module_closure
 
 
 def test_digest_ignores_dict_order_and_dumps_models():
@@ -52,4 +52,51 @@ def test_hub_ids_are_fingerprinted_by_name():
 def test_code_fingerprint_covers_modules_and_sql():
     assert code_fingerprint("drift_core.promotion") != code_fingerprint("drift_core.plots")
     assert code_fingerprint("sql/tables/prompts.sql") == code_fingerprint("sql/tables/prompts.sql")
-    assert code_fingerprint("drift_core.no_such_module")  # absent code still gives a key
+
+
+def test_a_misspelt_module_or_sql_file_raises():
+    with pytest.raises(ValueError, match="drift_core.no_such_module"):
+        code_fingerprint("drift_core.no_such_module")
+    with pytest.raises(ValueError, match="no_such.sql"):
+        code_fingerprint("sql/no_such.sql")
+
+
+def test_a_stage_closure_holds_what_it_imports_at_any_depth():
+    """Training imports the episode protocol (through drift_core.train.data), lazily inside functions too."""
+    train = module_closure("drift_core.stages.train")
+    assert {"drift_core.stages.train", "drift_core.train.run", "drift_core.episode", "drift_core.weights"} <= train
+    assert "drift_core.promotion" not in train  # the registry's gate is not part of training
+    assert "tasks.tracking" not in module_closure("drift_core.stages.rollout")  # the library imports no task
+
+
+@pytest.fixture()
+def fake_project(tmp_path, monkeypatch):
+    """A throwaway project package: stage -> helper -> leaf, plus an unrelated module."""
+    import drift_core.fingerprint as fp
+
+    pkg = tmp_path / "fakeproj"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "stage.py").write_text("from fakeproj import helper\n\ndef run():\n    return helper.go()\n")
+    (pkg / "helper.py").write_text("def go():\n    from fakeproj.leaf import VALUE\n    return VALUE\n")
+    (pkg / "leaf.py").write_text("VALUE = 1\n")
+    (pkg / "other.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(fp, "PROJECT_PACKAGES", (*fp.PROJECT_PACKAGES, "fakeproj"))
+    return pkg
+
+
+def test_editing_a_module_the_stage_imports_changes_its_key(fake_project):
+    before = code_fingerprint("fakeproj.stage")
+    assert module_closure("fakeproj.stage") == {"fakeproj", "fakeproj.stage", "fakeproj.helper", "fakeproj.leaf"}
+    (fake_project / "other.py").write_text("X = 2\n")  # not imported by the stage
+    assert code_fingerprint("fakeproj.stage") == before
+    (fake_project / "leaf.py").write_text("VALUE = 2\n")  # two imports away, inside a function
+    assert code_fingerprint("fakeproj.stage") != before
+
+
+def test_sql_named_by_a_module_is_part_of_its_fingerprint():
+    """drift_core.stages.model names 'lookups/run_policy': that SQL file counts."""
+    from drift_core.fingerprint import _sql_refs
+
+    assert "lookups/run_policy.sql" in _sql_refs("drift_core.stages.model")

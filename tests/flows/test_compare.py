@@ -25,8 +25,8 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
     from drift_core.config import load_config
     from drift_core.config.compare import QUICK_COMPARE, QUICK_PIPELINE, QUICK_SWEEP, CompareConfig, SweepConfig
     from drift_core.config.compare import split_overrides as split
-    from flows.compare import run_compare
-    from flows.sweep import run_sweep
+    from flows.compare import drift_compare
+    from flows.sweep import drift_sweep
 
     root = tmp_path_factory.mktemp("compare")
     ws = root / "ws"
@@ -40,9 +40,9 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
     try:
         with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
             yield {"ws": ws, "out": out, "compare": compare,
-                   "full": run_compare(cfg, compare, command="drift compare --quick"),
-                   "narrow": run_compare(cfg, narrow, command="drift compare --quick (narrow)"),
-                   "sweep": run_sweep(cfg, sweep, command="drift sweep --quick")}
+                   "full": drift_compare(cfg, compare, command="drift compare --quick"),
+                   "narrow": drift_compare(cfg, narrow, command="drift compare --quick (narrow)"),
+                   "sweep": drift_sweep(cfg, sweep, command="drift sweep --quick")}
     finally:
         if saved is not None:
             os.environ["MLFLOW_TRACKING_URI"] = saved

@@ -45,7 +45,7 @@ def task_states(flow_run_id: str) -> dict[str, str]:
 def runs(prefect_server, tiny_world_dir, tmp_path_factory):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.drift_pipeline import run_pipeline
+    from flows.drift_pipeline import drift_pipeline
 
     saved = os.environ.pop("MLFLOW_TRACKING_URI", None)  # the embedded default: SQLite in the workspace
     ws = tmp_path_factory.mktemp("pipeline") / "ws"
@@ -56,7 +56,7 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
             for name, extra, refresh in [("first", [], False), ("again", [], False),
                                          ("beta", ["weights.beta=0.5"], False), ("refresh", [], True)]:
                 t0 = time.perf_counter()
-                summary = run_pipeline(tiny_config(ws, *extra), refresh=refresh)
+                summary = drift_pipeline(config=tiny_config(ws, *extra), refresh=refresh)
                 summary["seconds"] = time.perf_counter() - t0
                 summary["api_states"] = task_states(summary["flow_run_id"])
                 out[name] = summary

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 from drift_core.config import EvalConfig, ProtocolConfig, RolloutConfig, TrainConfig, WeightsConfig
+from drift_core.stages.model import ModelRef
 from tasks.evaluate import _key as eval_key
-from tasks.model import ModelRef
 from tasks.prompts import PromptsResult
 from tasks.rollout import RolloutResult
 from tasks.rollout import _key as rollout_key
@@ -63,8 +63,31 @@ def test_eval_key_depends_on_model_content_and_eval_set():
         "evaluate", eval_key, model=ModelRef("/a", "same"), **k)
 
 
-def test_settings_excluded_matches_drift_core():
-    from drift_core.evaluate import SETTINGS_EXCLUDED as core
-    from tasks.evaluate import SETTINGS_EXCLUDED as here
+def test_speed_settings_never_change_the_rollout_key():
+    """batch_size, prompts_per_shard, device, engine: marked SPEED_ONLY on the field, so one dump leaves them out."""
+    base = dict(workspace="/ws", prompts=PromptsResult(fingerprint="p1"), model=ModelRef("m", "m1"),
+                protocol=ProtocolConfig())
+    a = key("rollout", rollout_key, cfg=RolloutConfig(), **base)
+    for changed in (dict(batch_size=7), dict(prompts_per_shard=3), dict(device="cpu"), dict(engine="hf")):
+        assert key("rollout", rollout_key, cfg=RolloutConfig(**changed), **base) == a, changed
+    assert key("rollout", rollout_key, cfg=RolloutConfig(n=3), **base) != a  # content
 
-    assert here == core
+
+def test_weights_key_ignores_run_id_the_rollout_names_the_run():
+    rollout = RolloutResult(fingerprint="r1", run_id="r-1")
+    assert key("weights", weights_key, workspace="/ws", rollout=rollout, cfg=WeightsConfig(run_id="x")) == key(
+        "weights", weights_key, workspace="/ws", rollout=rollout, cfg=WeightsConfig())
+
+
+def test_run_and_eval_ids_use_the_same_content_dump():
+    from drift_core.evaluate import default_eval_id
+    from drift_core.rollout import default_run_id
+
+    p = ProtocolConfig()
+    assert default_run_id("m", ["a"], p, RolloutConfig(batch_size=1, prompts_per_shard=1)) == default_run_id(
+        "m", ["a"], p, RolloutConfig())
+    assert default_run_id("m", ["a"], p, RolloutConfig(seed=1)) != default_run_id("m", ["a"], p, RolloutConfig())
+    assert default_eval_id("m", "d", ["a"], p, EvalConfig(batch_size=2, engine="hf")) == default_eval_id(
+        "m", "d", ["a"], p, EvalConfig())
+    assert default_eval_id("m", "d", ["a"], p, EvalConfig(max_new_tokens=2)) != default_eval_id(
+        "m", "d", ["a"], p, EvalConfig())

@@ -22,7 +22,7 @@ def test_gate_moves_champion_only_on_a_real_gain(tmp_path, monkeypatch, random_m
     from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig
     from drift_core.config.registry import RegistryConfig
     from drift_core.prompts import load_prompts
-    from tasks.model import ModelRef
+    from drift_core.stages.model import ModelRef
     from tasks.prompts import PromptsResult
     from tasks.registry import promote, register_task
     from tasks.tracking import setup

@@ -1,0 +1,46 @@
+"""Which model a stage starts from: the configured reference, a run's policy, or the tiny world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drift_core.config.rollout import RolloutConfig
+from drift_core.fingerprint import model_fingerprint
+from drift_core.sqlfiles import run_sql
+from drift_core.store import Workspace
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    path: str  # local directory or hub id
+    fingerprint: str  # content of the directory (hub ids: the name); what cache keys use
+
+    @classmethod
+    def of(cls, path: str) -> ModelRef:
+        return cls(path=str(path), fingerprint=model_fingerprint(str(path)))
+
+
+def reference_model(ws: Workspace, cfg: RolloutConfig, model: str | None = None) -> ModelRef:
+    """`model` if given, else the configured reference, else the workspace's tiny world (built on first use).
+
+    Not a cached stage on purpose: a key that depended on the directory it creates would miss the
+    cache on the run after the one that built it.
+    """
+    path = model or cfg.model
+    if not path:
+        from drift_core.tiny_world import ensure_tiny_world
+
+        path = str(ensure_tiny_world(ws.root))
+    return ModelRef.of(path)
+
+
+def base_model(ws: Workspace, run_id: str | None, cfg: RolloutConfig, model: str | None = None) -> ModelRef:
+    """The model to fine-tune: `model` if given, else the policy that generated the run, else the reference."""
+    if model is None and run_id is not None:
+        con = ws.connect(read_only=True)
+        try:
+            hit = run_sql(con, "lookups/run_policy", {"run_id": run_id}).fetchone()
+        finally:
+            con.close()
+        model = hit[0] if hit else None
+    return reference_model(ws, cfg, model)
