@@ -88,7 +88,7 @@ def served(prefect_server, mlflow_server, random_model_dir, tmp_path_factory):
             dep = wait_for(deployment, 120, "the deployment", serve, log)
             # What the README tells users: run the deployment with a changed parameter from the CLI.
             run = subprocess.run(
-                [str(BIN / "prefect"), "deployment", "run", DEPLOYMENT, "--param", 'weights={"beta": 0.5}'],
+                [str(BIN / "prefect"), "deployment", "run", DEPLOYMENT, "--param", 'overrides=["weights.beta=0.5"]'],
                 env=env, capture_output=True, text=True, timeout=120,
             )
             assert run.returncode == 0, run.stdout + run.stderr
@@ -118,12 +118,21 @@ def served(prefect_server, mlflow_server, random_model_dir, tmp_path_factory):
 def test_deployment_run_completes_with_the_override(served):
     fr = served["flow_run"]
     assert fr.state.name == "Completed", served["log"].read_text()[-4000:]
-    assert fr.parameters["weights"]["beta"] == 0.5
+    assert fr.parameters["overrides"] == ["weights.beta=0.5"]
     # The deployment's defaults are what `drift serve` was given (tiny sizes), shown as typed fields.
     dep = served["deployment"]
-    assert dep.parameters["rollout"]["n"] == 2
+    assert dep.parameters["config"]["rollout"]["n"] == 2
     assert dep.parameter_openapi_schema["definitions"]["WeightsConfig"]["properties"]["beta"]
-    assert any(t.startswith("mlflow-run:") for t in fr.tags)
+    # The override took effect on top of the served config: the weights stage ran at beta 0.5.
+    from mlflow.tracking import MlflowClient
+
+    parent = next(t.split(":", 1)[1] for t in fr.tags if t.startswith("mlflow-run:"))
+    client = MlflowClient(served["mlflow"])
+    run = client.get_run(parent)
+    stages = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{parent}'")
+    weights = next(r for r in stages if r.data.tags["drift.stage"] == "weights")
+    assert weights.data.params["beta"] == "0.5"
+    assert next(r for r in stages if r.data.tags["drift.stage"] == "rollout").data.params["n"] == "2"
 
 
 def test_uis_show_the_run_form_and_the_champion(served, tmp_path):
@@ -135,14 +144,15 @@ def test_uis_show_the_run_form_and_the_champion(served, tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            # Prefect: the deployment's custom run form, one typed section per stage config.
+            # Prefect: the deployment's custom run form: the one `config` parameter, a typed section per stage.
             page.goto(f"{served['prefect']}/deployments/deployment/{served['deployment'].id}/run")
-            page.get_by_text("weights (Optional)").first.wait_for(timeout=60_000)
+            page.get_by_text("Weights (Optional)").first.wait_for(timeout=60_000)
             shots["prefect"] = tmp_path / "prefect_run_form.png"
             page.screenshot(path=str(shots["prefect"]), full_page=True)
             body = page.inner_text("body")
-            for label in ("protocol (Optional)", "Max Turns (Optional)", "rollout (Optional)",
-                          "weights (Optional)", "Beta (Optional)", "train (Optional)", "registry (Optional)"):
+            for label in ("config (Optional)", "Protocol (Optional)", "Max Turns (Optional)", "Rollout (Optional)",
+                          "Weights (Optional)", "Beta (Optional)", "Train (Optional)", "Registry (Optional)",
+                          "overrides (Optional)", "Episode protocol.", "Maximum assistant turns per episode (K)."):
                 assert label in body, f"{label!r} not on the run form"
             # The weights section, scrolled into view: its fields carry the config's help texts.
             page.get_by_text("Beta (Optional)").first.scroll_into_view_if_needed()
