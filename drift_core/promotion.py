@@ -8,10 +8,10 @@ two disagree carry information.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.stats import binomtest, bootstrap
 
 from drift_core.errors import DriftError
 
@@ -52,27 +52,28 @@ def outcomes(per_problem: dict[str, int | None], k: int) -> dict[str, bool]:
 
 
 def mcnemar_exact_p(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value: 2 * P(X <= min(b, c)), X ~ Binomial(b + c, 1/2), capped at 1."""
-    n = b + c
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    """Two-sided exact McNemar p-value: the binomial test of min(b, c) of b + c discordant at 1/2."""
+    if b + c == 0:
+        return 1.0  # no discordant problem: no evidence either way (binomtest refuses n = 0)
+    return float(binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
 def paired_bootstrap_ci(
-    diffs: list[int], confidence: float, samples: int, seed: int
+    cand: list[int], champ: list[int], confidence: float, samples: int, seed: int
 ) -> tuple[float, float]:
-    """Percentile interval of the mean per-problem difference (candidate - champion, each -1/0/1)."""
-    rng = np.random.default_rng(seed)
-    d = np.asarray(diffs, dtype=np.float64)
-    n = len(d)
-    means = []
-    for start in range(0, samples, 1000):  # chunks keep memory at 1000 x n draws
-        idx = rng.integers(0, n, size=(min(1000, samples - start), n))
-        means.append(d[idx].mean(axis=1))
-    lo, hi = np.quantile(np.concatenate(means), [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(lo), float(hi)
+    """Percentile interval of the mean per-problem difference cand - champ (outcomes 0/1, paired by problem)."""
+    x, y = np.asarray(cand, dtype=np.float64), np.asarray(champ, dtype=np.float64)
+    d = x - y
+    if len(d) < 2 or np.all(d == d[0]):
+        # Every resample has the same mean (and scipy refuses fewer than two observations).
+        delta = float(d.mean())
+        return delta, delta
+    res = bootstrap(
+        (x, y), lambda a, b, axis: np.mean(a - b, axis=axis), paired=True, vectorized=True,
+        n_resamples=samples, batch=1000,  # batches keep memory at 1000 x n draws
+        confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def decide(
@@ -115,8 +116,9 @@ def decide(
         n_problems=n, cand_only=b, champ_only=c, p_value=mcnemar_exact_p(b, c),
     )
     if gate == "bootstrap" or gate == "mcnemar":
-        diffs = [int(cand[i]) - int(champ[i]) for i in ids]
-        d.ci_low, d.ci_high = paired_bootstrap_ci(diffs, confidence, bootstrap_samples, seed)
+        d.ci_low, d.ci_high = paired_bootstrap_ci(
+            [int(cand[i]) for i in ids], [int(champ[i]) for i in ids], confidence, bootstrap_samples, seed
+        )
     alpha = 1 - confidence
     if gate == "always":
         d.promote, d.reason = True, "gate 'always' promotes every new version"

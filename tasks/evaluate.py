@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from prefect import task
 
 from drift_core.config import EvalConfig, ProtocolConfig
-from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.fingerprint import digest
 from drift_core.stages.evaluate import evaluate_stage
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
 from tasks.prompts import PromptsResult
-from tasks.stage import StageResult, cache_key
+from tasks.stage import StageResult, cache_key, input_fingerprint
 
 
 @dataclass
@@ -33,13 +33,10 @@ def multi_curve(metrics: dict, max_turns: int) -> list[float]:
     return [metrics.get(f"multi@{k}") or 0.0 for k in range(1, max_turns + 1)]
 
 
-def _key(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
-         baseline: EvalResult | None = None) -> list:
-    return [code_fingerprint("drift_core.stages.evaluate", "drift_core.plots"), model.fingerprint,
-            eval_set_fingerprint(prompts, protocol, cfg), baseline.fingerprint if baseline else None]
+CODE = ("drift_core.stages.evaluate", "drift_core.plots")
 
 
-@task(name="evaluate", cache_key_fn=cache_key("evaluate", _key), persist_result=True)
+@task(name="evaluate", cache_key_fn=cache_key("evaluate", *CODE), persist_result=True)
 def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
                   cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
     """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""
@@ -47,7 +44,8 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
 
     ws = Workspace(workspace)
     res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=False)
-    fp = digest(*_key(workspace, model, prompts, protocol, cfg, baseline))
+    fp = input_fingerprint(CODE, {"model": model, "prompts": prompts, "protocol": protocol, "cfg": cfg,
+                                  "baseline": baseline})
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
     (out / "per_problem.json").write_text(json.dumps(res.per_problem, indent=0, sort_keys=True))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from prefect import task
 
 from drift_core.config import PromptsConfig
-from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.fingerprint import digest
 from drift_core.prompts import PromptSet
 from drift_core.stages.prompts import prompts_stage, source_fingerprint
 from drift_core.store import Workspace
@@ -25,11 +25,13 @@ class PromptsResult(StageResult):
         return PromptSet(rows=self.rows, label=self.label, instruction=self.instruction)
 
 
-def _key(workspace: str, cfg: PromptsConfig) -> list:
-    return [code_fingerprint("drift_core.stages.prompts"), cfg, source_fingerprint(Workspace(workspace), cfg)]
+def _source(context, parameters: dict) -> str:
+    """The prompts' cache key: settings, code, and the content of the file they come from."""
+    key = cache_key("prompts", "drift_core.stages.prompts")(context, parameters)
+    return f"{key}-{source_fingerprint(Workspace(parameters['workspace']), parameters['cfg'])}"
 
 
-@task(name="prompts", cache_key_fn=cache_key("prompts", _key), persist_result=True)
+@task(name="prompts", cache_key_fn=_source, persist_result=True)
 def prompts_task(workspace: str, cfg: PromptsConfig) -> PromptsResult:
     ps = prompts_stage(Workspace(workspace), cfg)
     return PromptsResult(

@@ -18,7 +18,6 @@ from prefect import task
 
 from drift_core.config import EvalConfig, ProtocolConfig
 from drift_core.config.registry import RegistryConfig
-from drift_core.fingerprint import code_fingerprint
 from drift_core.promotion import Decision, decide
 from drift_core.stages.model import ModelRef
 from tasks.evaluate import EvalResult
@@ -41,17 +40,10 @@ class RegistryResult(StageResult):
     vs_reference: dict = field(default_factory=dict)
 
 
-def _key(workspace: str, candidate: ModelRef, cand_eval: EvalResult, ref_eval: EvalResult,
-         eval_prompts: PromptsResult, protocol: ProtocolConfig, eval_cfg: EvalConfig, data_fingerprint: str,
-         cfg: RegistryConfig, parent_run_id: str | None = None) -> list:
-    # eval_prompts/protocol/eval_cfg are covered by cand_eval.eval_set; they are here to re-evaluate
-    # a champion that was scored on another eval set.
-    # The tracking store is part of the key: pointing at another server registers there anew.
-    return [code_fingerprint(*CODE), candidate.fingerprint, cand_eval.fingerprint, ref_eval.fingerprint,
-            data_fingerprint, cfg, mlflow.get_tracking_uri()]
-
-
-@task(name="register", cache_key_fn=cache_key("register", _key), persist_result=True)
+# The tracking store is part of the key: pointing at another server registers there anew. The parent
+# run only says where to nest the stage's run.
+@task(name="register", cache_key_fn=cache_key("register", *CODE, ignore=("workspace", "parent_run_id"),
+                                              extra=lambda: [mlflow.get_tracking_uri()]), persist_result=True)
 def register_task(workspace: str, candidate: ModelRef, cand_eval: EvalResult, ref_eval: EvalResult,
                   eval_prompts: PromptsResult, protocol: ProtocolConfig, eval_cfg: EvalConfig,
                   data_fingerprint: str, cfg: RegistryConfig, parent_run_id: str | None = None) -> RegistryResult:

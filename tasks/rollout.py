@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from prefect import task
 
 from drift_core.config import ProtocolConfig, RolloutConfig
-from drift_core.fingerprint import code_fingerprint
 from drift_core.stages.model import ModelRef
 from drift_core.stages.rollout import RolloutOutput, gold_stage, rollout_stage
 from drift_core.store import Workspace
@@ -20,12 +19,10 @@ class RolloutResult(StageResult):
     run_id: str = ""
 
 
-def _key(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
-         cfg: RolloutConfig) -> list:
-    return [code_fingerprint("drift_core.stages.rollout"), prompts.fingerprint, model.fingerprint, protocol, cfg]
+CODE = ("drift_core.stages.rollout",)
 
 
-@task(name="rollout", cache_key_fn=cache_key("rollout", _key), persist_result=True)
+@task(name="rollout", cache_key_fn=cache_key("rollout", *CODE), persist_result=True)
 def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
                  cfg: RolloutConfig) -> RolloutResult:
     out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model, progress=False)
@@ -35,11 +32,7 @@ def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protoc
     return _result(out, cfg.model_dump(mode="json"), {"drift.model": model.path}, metrics)
 
 
-def _gold_key(workspace: str, prompts: PromptsResult, protocol: ProtocolConfig) -> list:
-    return [code_fingerprint("drift_core.stages.rollout"), prompts.fingerprint, protocol]
-
-
-@task(name="gold-sft-data", cache_key_fn=cache_key("gold-sft-data", _gold_key), persist_result=True)
+@task(name="gold-sft-data", cache_key_fn=cache_key("gold-sft-data", *CODE), persist_result=True)
 def gold_sft_task(workspace: str, prompts: PromptsResult, protocol: ProtocolConfig) -> RolloutResult:
     """The gold-SFT arm's data as a RolloutResult, so the weights (scheme uniform) and train tasks take it."""
     out = gold_stage(Workspace(workspace), prompts.prompt_set, protocol)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drift_core.fingerprint import digest
+from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.stages.model import ModelRef
 
 
 @dataclass
@@ -61,11 +62,30 @@ def results_dir(workspace: Path) -> Path:
     return Path(workspace) / "prefect" / "results"
 
 
-def cache_key(stage: str, key_fn: Callable[..., list]) -> Callable[[Any, dict[str, Any]], str]:
-    """A Prefect cache_key_fn: the stage name plus a digest of what key_fn says the task reads."""
+def input_fingerprint(code: tuple[str, ...], parameters: dict[str, Any],
+                      ignore: tuple[str, ...] = ("workspace",)) -> str:
+    """What a stage task reads, by content: its code's fingerprint (import closure + SQL it names) and
+    every parameter but those in `ignore`. Stage results and models enter by their fingerprint, configs
+    by their content dump (speed-only fields left out), plain values as they are."""
+    return digest(code_fingerprint(*code), *(_content(parameters[k]) for k in sorted(parameters) if k not in ignore))
+
+
+def _content(value: Any) -> Any:
+    if isinstance(value, StageResult | ModelRef):
+        return value.fingerprint
+    return value  # configs: digest() takes their content_dump
+
+
+def cache_key(stage: str, *code: str, ignore: tuple[str, ...] = ("workspace",),
+              extra: Callable[[], list] | None = None) -> Callable[[Any, dict[str, Any]], str]:
+    """A Prefect cache_key_fn: the stage name plus the input fingerprint of the call's parameters.
+
+    `code`: the modules (and SQL) the task runs, e.g. 'drift_core.stages.train'; `extra`: values read
+    from outside the parameters (the registry's tracking URI)."""
 
     def fn(context, parameters: dict[str, Any]) -> str:
-        return f"{stage}-{digest(*key_fn(**parameters))}"
+        key = input_fingerprint(code, parameters, ignore)
+        return f"{stage}-{digest(key, *extra()) if extra else key}"
 
     fn.__name__ = f"{stage}_cache_key"
     return fn

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from prefect import task
 
 from drift_core.config import ProtocolConfig, TrainConfig
-from drift_core.fingerprint import code_fingerprint
 from drift_core.stages.model import ModelRef
 from drift_core.stages.train import TrainInputs, train_stage
 from drift_core.stages.weights import training_rows
@@ -21,13 +20,8 @@ class TrainResult(StageResult):
     model: ModelRef | None = None
 
 
-def _key(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
-         cfg: TrainConfig) -> list:
-    # The protocol's prefill shapes the training targets, so it is part of what training reads.
-    return [code_fingerprint("drift_core.stages.train"), weights.fingerprint, base.fingerprint, protocol, cfg]
-
-
-@task(name="train", cache_key_fn=cache_key("train", _key), persist_result=True)
+# The protocol is a parameter because its prefill shapes the training targets.
+@task(name="train", cache_key_fn=cache_key("train", "drift_core.stages.train"), persist_result=True)
 def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
                cfg: TrainConfig) -> TrainResult:
     ws = Workspace(workspace)

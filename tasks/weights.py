@@ -8,11 +8,10 @@ from pathlib import Path
 from prefect import task
 
 from drift_core.config import WeightsConfig
-from drift_core.fingerprint import code_fingerprint, digest
 from drift_core.stages.weights import training_rows, weights_stage
 from drift_core.store import Workspace
 from tasks.rollout import RolloutResult
-from tasks.stage import StageResult, cache_key
+from tasks.stage import StageResult, cache_key, input_fingerprint
 
 SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table itself stays in DuckDB)
 
@@ -25,20 +24,17 @@ class WeightsResult(StageResult):
     beta: float | str = 0.1  # as configured ('auto' stays 'auto': the key training_set reads by)
 
 
-def _key(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> list:
-    # cfg.run_id is not read here: the rollout names the run.
-    return [code_fingerprint("drift_core.stages.weights", "drift_core.plots"), rollout.fingerprint,
-            cfg.model_copy(update={"run_id": None})]
+CODE = ("drift_core.stages.weights", "drift_core.plots")
 
 
-@task(name="weights", cache_key_fn=cache_key("weights", _key), persist_result=True)
+@task(name="weights", cache_key_fn=cache_key("weights", *CODE), persist_result=True)
 def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> WeightsResult:
     from drift_core.plots import weight_distribution
 
     ws = Workspace(workspace)
     summary = weights_stage(ws, cfg, rollout.run_id)
     # Weights are a deterministic function of the rollout, the config and this code: the key is the content.
-    fp = digest(*_key(workspace, rollout, cfg))
+    fp = input_fingerprint(CODE, {"rollout": rollout, "cfg": cfg})
     out = ws.root / "artifacts" / "weights" / fp
     table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta)
     files = [str(weight_distribution(

@@ -16,6 +16,8 @@ def test_mcnemar_exact_by_hand():
     assert mcnemar_exact_p(0, 0) == 1.0
     # b=5, c=0: 2 / 2^5
     assert mcnemar_exact_p(5, 0) == pytest.approx(2 / 32)
+    # b=8, c=2: p = 2 * sum_{i<=2} C(10,i) / 2^10 = 2 * (1 + 10 + 45) / 1024 = 0.109375; symmetric in b, c
+    assert mcnemar_exact_p(8, 2) == pytest.approx(0.109375) and mcnemar_exact_p(2, 8) == pytest.approx(0.109375)
 
 
 def test_outcomes_solved_within_k():
@@ -61,7 +63,19 @@ def test_better_gate_and_min_delta():
 def test_bootstrap_gate():
     d = decide(solved(range(40)), solved(range(20)), gate="bootstrap", bootstrap_samples=2000)
     assert d.promote and 0 < d.ci_low < 0.2 < d.ci_high
-    assert paired_bootstrap_ci([1] * 10, 0.95, 500, 0) == (1.0, 1.0)
+
+    # 20 of 100 differences are +1, the rest 0: the mean's sd is sqrt(0.2 * 0.8 / 100) = 0.04, so the
+    # 95% percentile interval is near 0.2 +- 1.96 * 0.04 = (0.12, 0.28); the same seed gives the same interval.
+    assert d.ci_low == pytest.approx(0.12, abs=0.02) and d.ci_high == pytest.approx(0.28, abs=0.02)
+    again = decide(solved(range(40)), solved(range(20)), gate="bootstrap", bootstrap_samples=2000)
+    assert (again.ci_low, again.ci_high) == (d.ci_low, d.ci_high)
+
+
+def test_paired_bootstrap_degenerate():
+    # All differences equal (or a single problem): every resample has that mean, the interval is a point.
+    assert paired_bootstrap_ci([1] * 10, [0] * 10, 0.95, 500, 0) == (1.0, 1.0)
+    assert paired_bootstrap_ci([1, 0, 1], [1, 0, 1], 0.95, 500, 0) == (0.0, 0.0)
+    assert paired_bootstrap_ci([1], [0], 0.95, 500, 0) == (1.0, 1.0)
 
 
 def test_metric_k_is_used():

@@ -1,13 +1,12 @@
-"""drift_core.stats: interval formulas on hand-checked points and coverage properties."""
+"""drift_core.stats: the Wilson interval on hand-checked points."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
-from drift_core.stats import bootstrap_ci, ratio_bootstrap_ci, wilson_interval, z_value
+from drift_core.stats import wilson_interval, z_value
 
 
 def test_z_value():
@@ -15,6 +14,16 @@ def test_z_value():
     assert z_value(0.90) == pytest.approx(1.644854, abs=1e-6)
     with pytest.raises(ValueError):
         z_value(1.0)
+
+
+def test_wilson_at_known_point():
+    # 30/100 at 95%: z = 1.959964, z2n = z^2/n = 0.038415; center = (0.3 + z2n/2)/(1 + z2n) = 0.307399
+    # half = z * sqrt(0.3*0.7/100 + z^2/(4 n^2)) / (1 + z2n) = 0.088451 -> (0.21895, 0.39585)
+    lo, hi = wilson_interval(30, 100)
+    assert lo == pytest.approx(0.21895, abs=1e-5) and hi == pytest.approx(0.39585, abs=1e-5)
+    # 90% uses z = 1.644854: center = (0.3 + 0.013528)/1.027055 = 0.305269, half = 0.074564
+    lo, hi = wilson_interval(30, 100, 0.90)
+    assert lo == pytest.approx(0.23070, abs=1e-5) and hi == pytest.approx(0.37983, abs=1e-5)
 
 
 def test_wilson_edges():
@@ -26,23 +35,12 @@ def test_wilson_edges():
     assert all(math.isnan(v) for v in wilson_interval(0, 0))
 
 
+def test_wilson_rounds_a_fractional_count():
+    # drift_core.compare passes a mean share times n: 0.3 * 100 = 30.000000000000004
+    assert wilson_interval(0.3 * 100, 100) == wilson_interval(30, 100)
+
+
 def test_wilson_width_shrinks_like_one_over_sqrt_n():
     # DESIGN §7: with 300 problems near p = 0.3 the 95% interval is about +-0.05
     lo, hi = wilson_interval(90, 300)
     assert (hi - lo) / 2 == pytest.approx(0.052, abs=0.002)
-
-
-def test_bootstrap_mean_interval():
-    x = np.random.default_rng(1).normal(2.0, 1.0, size=400)
-    lo, hi = bootstrap_ci(x, n_boot=1000)
-    se = x.std(ddof=1) / math.sqrt(x.size)  # normal approx: mean +- 1.96 se
-    assert lo == pytest.approx(x.mean() - 1.96 * se, abs=0.3 * se)
-    assert hi == pytest.approx(x.mean() + 1.96 * se, abs=0.3 * se)
-    assert bootstrap_ci(x, seed=3) == bootstrap_ci(x, seed=3)
-
-
-def test_ratio_bootstrap():
-    num, den = [1, 0, 2, 0], [2, 1, 2, 0]  # ratio 3/5
-    lo, hi = ratio_bootstrap_ci(num, den, n_boot=500)
-    assert 0.0 <= lo <= 0.6 <= hi <= 1.0
-    assert all(math.isnan(v) for v in ratio_bootstrap_ci([], []))
