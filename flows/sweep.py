@@ -32,18 +32,14 @@ DEFAULT = load_config(None, DEFAULT_PIPELINE)  # the parameter's default = `drif
 
 
 @flow(name=FLOW_NAME, log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
-def drift_sweep(
-    config: PipelineConfig = DEFAULT,
-    sweep: SweepConfig = SweepConfig(),  # noqa: B008 (a pydantic default)
-    command: str = "drift sweep",
-    refresh: bool = False,
-) -> dict:
+def drift_sweep(config: PipelineConfig = DEFAULT, sweep: SweepConfig = SweepConfig(),  # noqa: B008 (pydantic)
+                command: str = "drift sweep", refresh: bool = False) -> dict:
     """Prompts -> one rollout -> weights.map -> train.map -> evaluate.map -> heat map."""
+    grid = sweep_grid(sweep)
+    labels = [label for label, _ in grid]
     t0 = time.perf_counter()
     cfg, protocol = config, config.protocol
     set_threads(sweep.threads)
-    grid = sweep_grid(sweep)
-    labels = [label for label, _ in grid]
     train_cfg = TrainConfig.model_validate({**cfg.train.model_dump(), "max_steps": sweep.max_steps,
                                             "seed": sweep.seed})
     with flow_setup(cfg, refresh=refresh, run_name="sweep", sections={"sweep": sweep}) as setup:
