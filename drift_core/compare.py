@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from drift_core.config.compare import CompareConfig, SweepConfig
+from drift_core.config.eval import EvalConfig
 from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 from drift_core.episode import Episode, prefill_text
 from drift_core.store import Workspace
@@ -54,6 +56,16 @@ def arms(cfg: CompareConfig) -> list[Arm]:
                          f"(ESS/n target {cfg.ext_target_ess})"),
     }
     return [table[name] for name in cfg.arms]
+
+
+def budget(train: TrainConfig, max_steps: int, seed: int) -> TrainConfig:
+    """The train config of one arm x seed: every trained arm gets the same optimizer steps (and batch)."""
+    return train.model_copy(update={"max_steps": max_steps, "seed": seed})
+
+
+def sampled_eval(cfg: EvalConfig, temperature: float, seed: int) -> EvalConfig:
+    """The T>0 evaluation beside greedy decoding, seeded by the arm's seed."""
+    return cfg.model_copy(update={"temperature": temperature, "seed": seed})
 
 
 def sweep_grid(cfg: SweepConfig) -> list[tuple[str, WeightsConfig]]:
@@ -292,7 +304,7 @@ def run_tokens(ws: Workspace, run_id: str) -> int:
 
     con = ws.connect(read_only=True)
     try:
-        return int(run_sql(con, "checks/run_tokens", {"run_id": run_id}).fetchone()[0])
+        return int(run_sql(con, "lookups/run_tokens", {"run_id": run_id}).fetchone()[0])
     finally:
         con.close()
 

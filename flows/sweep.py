@@ -15,8 +15,8 @@ import time
 from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from drift_core.compare import set_threads, sweep_grid, write_sweep
-from drift_core.config import PipelineConfig, TrainConfig, load_config
+from drift_core.compare import budget, set_threads, sweep_grid, write_sweep
+from drift_core.config import PipelineConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, SweepConfig
 from flows.setup import flow_setup
 from tasks import tracking
@@ -40,8 +40,7 @@ def drift_sweep(config: PipelineConfig = DEFAULT, sweep: SweepConfig = SweepConf
     t0 = time.perf_counter()
     cfg, protocol = config, config.protocol
     set_threads(sweep.threads)
-    train_cfg = TrainConfig.model_validate({**cfg.train.model_dump(), "max_steps": sweep.max_steps,
-                                            "seed": sweep.seed})
+    train_cfg = budget(cfg.train, sweep.max_steps, sweep.seed)
     with flow_setup(cfg, refresh=refresh, run_name="sweep", sections={"sweep": sweep}) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
         samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, cfg.rollout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from drift_core.compare import Arm, figures
+from drift_core.compare import Arm, budget, figures, sampled_eval
 from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
 from drift_core.stages.model import ModelRef
 from tasks import tracking
@@ -67,16 +67,15 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
         train_seconds = 0.0
         model = reference
         if weighted is not None:
-            cfg = TrainConfig.model_validate({**train.model_dump(), "max_steps": max_steps, "seed": seed})
-            trained = run_stage(train_task, workspace, weighted, reference, protocol, cfg, stage_name=f"train.{label}")
+            trained = run_stage(train_task, workspace, weighted, reference, protocol, budget(train, max_steps, seed),
+                                stage_name=f"train.{label}")
             model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
         greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
                            stage_name=f"eval.{label}")
         t1: EvalResult | None = None
         if sampled_temperature:
-            t1_cfg = EvalConfig.model_validate({**eval_cfg.model_dump(), "temperature": sampled_temperature,
-                                                "seed": seed})
-            t1 = run_stage(evaluate_task, workspace, model, test_prompts, protocol, t1_cfg,
+            t1 = run_stage(evaluate_task, workspace, model, test_prompts, protocol,
+                           sampled_eval(eval_cfg, sampled_temperature, seed),
                            stage_name=f"eval-t1.{label}")
         record = {
             "arm": arm.name, "seed": seed, "model": model.path,
