@@ -17,7 +17,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /opt/drift
 # torch first from the chosen index (CPU or CUDA), so the project's install never pulls another build.
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY drift_core ./drift_core
 COPY cli ./cli
 COPY flows ./flows

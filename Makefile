@@ -10,7 +10,7 @@ GPU ?=
 
 .PHONY: venv run test lint bench clean
 
-$(BIN)/drift: pyproject.toml
+$(BIN)/drift: pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 ifeq ($(GPU),)

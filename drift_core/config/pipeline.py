@@ -16,9 +16,10 @@ from drift_core.config.rollout import RolloutConfig
 from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
+from drift_core.resources import default_config
 
 # The embedded default: the tiny world on a CPU (used when no --config is given).
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+DEFAULT_CONFIG = default_config()
 
 
 class PipelineConfig(StageConfig):

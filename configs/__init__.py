@@ -1,0 +1,1 @@
+"""The shipped configs, installed as the package `drift_configs` (drift_core.resources.configs_dir())."""

@@ -1,0 +1,22 @@
+"""Package layout only (everything else is in pyproject.toml).
+
+sql/ and configs/ stay at the top of the checkout but install as the packages `drift_sql` and
+`drift_configs` (read with importlib.resources: drift_core/resources.py); their subfolders
+(sql/tables, configs/accelerate, ...) are data-only subpackages. pyproject.toml alone cannot rename a
+directory without listing every package by hand, so the packages are discovered here.
+"""
+
+from setuptools import find_namespace_packages, find_packages, setup
+
+DATA_PACKAGES = {"drift_sql": "sql", "drift_configs": "configs"}
+
+
+def data_packages(name: str, folder: str) -> list[str]:
+    return [name] + [f"{name}.{sub}" for sub in find_namespace_packages(where=folder, exclude=["__pycache__*"])]
+
+
+setup(
+    packages=find_packages(include=["drift_core*", "cli*", "flows*", "tasks*"])
+    + [pkg for name, folder in DATA_PACKAGES.items() for pkg in data_packages(name, folder)],
+    package_dir=DATA_PACKAGES,
+)
