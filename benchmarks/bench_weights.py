@@ -1,12 +1,12 @@
 """Benchmark: returns + importance weights from reference-format trajectories, three ways (issue 5).
 
-    (a) per-row Python: json.loads per line, then the DESIGN §1 formulas in plain Python
+    (a) per-row Python: json.loads per line, then the docs/design.md §1 formulas in plain Python
     (b) the reference repository's path: datasets.load_dataset("json"), then a Python loop over the
         examples computing the same returns and per-prompt weights (as its weight_sft.py does)
     (c) ours: `drift import-jsonl` once (timed separately; it also fills `returns` at gamma 0.9, as
-        the command does at the config's gamma), then compute_weights = sql/weights.sql +
-        sql/weight_diagnostics.sql over the imported tables; and, for a gamma the import did not
-        compute, the same with sql/prompt_groups.sql + sql/returns.sql first
+        the command does at the config's gamma), then compute_weights = sql/weightings.sql +
+        weight_rows.sql + weight_groups.sql + weight_diagnostics.sql over the imported tables; and, for
+        a gamma the import did not compute, the same with sql/prompt_groups.sql + sql/returns.sql first
 Then a big run: N_big trajectories synthesized straight into Parquet shards (benchmarks/sql/
 synth_trajectories.sql; 10M full JSONL records would be ~10 GB) and (c) under a DuckDB memory limit,
 its peak RSS measured in the child process that runs it.

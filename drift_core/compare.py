@@ -2,7 +2,7 @@
 
 Pure functions over plain values; the flow (flows/compare.py) runs the arms and hands their
 evaluation metrics here. One arm = one way of getting a policy from the same reference and the
-same rollouts, trained with the same number of optimizer steps (DESIGN §7: a fair comparison).
+same rollouts, trained with the same number of optimizer steps (docs/design.md §7: a fair comparison).
 """
 
 from __future__ import annotations

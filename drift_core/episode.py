@@ -1,4 +1,4 @@
-"""One multi-turn correction episode (DESIGN §1): messages, parsing, rewards, penalties.
+"""One multi-turn correction episode (docs/design.md §1): messages, parsing, rewards, penalties.
 
 Pure state, no model: the batched loop in `drift_core.multiturn` drives many of these at once.
 """

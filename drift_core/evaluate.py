@@ -1,6 +1,6 @@
 """Multi-turn evaluation: the rollout's episode loop with greedy decoding, one trajectory per problem.
 
-Writes eval_trajectories, eval_turns and eval_metrics (DESIGN §5) into the workspace warehouse.
+Writes eval_trajectories, eval_turns and eval_metrics (docs/design.md §5) into the workspace warehouse.
 An evaluation is named by `eval_id` (default: a hash of model, prompts and settings), so rerunning
 the same evaluation replaces its rows instead of adding duplicates.
 """
@@ -20,9 +20,11 @@ from drift_core.episode import Episode
 from drift_core.errors import DriftError
 from drift_core.fingerprint import digest
 from drift_core.multiturn import Problem, TokenRate, run_episodes
-from drift_core.sqlfiles import run_sql
+from drift_core.sqlfiles import ensure_tables, materialise, run_sql, transaction
 from drift_core.stats import z_value
 from drift_core.store import Workspace
+
+EVAL_TABLES = ("eval_trajectories", "eval_turns", "eval_metrics")  # what store_eval writes
 
 
 @dataclass
@@ -130,31 +132,17 @@ def store_eval(ws: Workspace, eval_id: str, model: str, dataset: str, episodes: 
     ])
     con = ws.connect()
     try:
-        run_sql(con, "tables/eval_trajectories")
-        run_sql(con, "tables/eval_turns")
-        con.execute("begin transaction")
-        try:
+        ensure_tables(con, EVAL_TABLES)
+        with transaction(con):
             if prompt_rows:
                 ws.upsert_prompts(con, prompt_rows)
-            con.execute("delete from eval_turns where eval_id = ?", [eval_id])
-            con.execute("delete from eval_trajectories where eval_id = ?", [eval_id])
-            con.register("new_eval_trajectories", traj)
-            con.register("new_eval_turns", turns)
-            con.execute("insert into eval_trajectories by name select * from new_eval_trajectories")
+            # writing the trajectories deletes the evaluation's old turns and metrics (they depend on them)
+            materialise(con, "eval_trajectories", {"eval_id": eval_id}, rows=traj)
             if turns.num_rows:
-                con.execute("insert into eval_turns by name select * from new_eval_turns")
-            run_sql(con, "eval_metrics", {"eval_id": eval_id, "z": z_value(cfg.confidence),
-                                          "confidence": cfg.confidence, "n_boot": cfg.bootstrap_samples})
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-        cur = con.execute(
-            "select metric, k, value, ci_low, ci_high, n, successes, ci_method from eval_metrics "
-            "where eval_id = ? order by split_part(metric, '@', 1) = 'multi' desc, "
-            "split_part(metric, '@', 1), k nulls last",
-            [eval_id],
-        )
+                materialise(con, "eval_turns", {"eval_id": eval_id}, rows=turns)
+            materialise(con, "eval_metrics", {"eval_id": eval_id, "z": z_value(cfg.confidence),
+                                              "confidence": cfg.confidence, "n_boot": cfg.bootstrap_samples})
+        cur = run_sql(con, "lookups/eval_metrics_of", {"eval_id": eval_id})
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     finally:

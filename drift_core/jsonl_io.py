@@ -1,10 +1,10 @@
-"""Reference-format trajectory JSONL <-> the workspace's trajectories/turns tables (DESIGN §1, §5).
+"""Reference-format trajectory JSONL <-> the workspace's trajectories/turns tables (docs/design.md §1, §5).
 
 Import: DuckDB parses and checks the whole file into a temp table first (no Python loop per line);
 only when every record is fine are the Parquet shards written (turns, then trajectories, as a
 rollout does), so a bad file writes nothing. Records become a run named `j-<file stem>-<content
 hash>` unless a run_id is given; sample_idx numbers a prompt's records in file order.
-Export writes each record back, equal as parsed JSON to what was imported (DESIGN: lossless).
+Export writes each record back, equal as parsed JSON to what was imported (docs/design.md §1: lossless).
 """
 
 from __future__ import annotations

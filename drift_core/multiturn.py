@@ -1,7 +1,7 @@
 """The batched multi-turn loop shared by rollout and evaluation.
 
 Turn 1 renders each prompt once and asks the engine for n samples; every later turn sends all
-still-active trajectories of the batch in ONE generate call with n=1 (DESIGN §1).
+still-active trajectories of the batch in ONE generate call with n=1 (docs/design.md §1).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import quote_literal
+from drift_core.sqlfiles import quote_literal, run_rendered, run_sql
 from drift_core.store import Workspace
 
 READ_TYPES = {"SELECT", "EXPLAIN"}
@@ -84,13 +84,13 @@ def write_result(table: pa.Table, fmt: str, out: Path | None) -> str | None:
                 buf = io.BytesIO()
                 pcsv.write_csv(_flat(mem), buf)
                 return buf.getvalue().decode()
-            rows = mem.execute("select to_json(r)::varchar from result r").fetchall()
+            rows = run_sql(mem, "io/result_json").fetchall()
             return "\n".join(r[0] for r in rows)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB writes the file (nested values included); a path cannot be a bound parameter in COPY.
         opts = {"csv": "format csv, header true", "json": "format json", "parquet": "format parquet"}[fmt]
-        mem.execute(f"copy result to {quote_literal(str(out))} ({opts})")
+        run_rendered(mem, "io/copy_result", path=quote_literal(str(out)), options=opts)
         return None
     finally:
         mem.close()

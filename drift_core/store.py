@@ -1,4 +1,4 @@
-"""The workspace: warehouse.duckdb plus Parquet shards of the big tables (DESIGN §2, §5).
+"""The workspace: warehouse.duckdb plus Parquet shards of the big tables (docs/design.md §2, §5).
 
 Layout under the workspace root:
     warehouse.duckdb                       prompts (table), trajectories/turns (views), derived tables
@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import quote_literal, run_sql
+from drift_core.sqlfiles import materialise, quote_ident, quote_literal, run_rendered, run_sql
 
 SHARDED_TABLES = ("trajectories", "turns")
 LOCK_WAIT_S = 30.0  # how long connect() waits for another process to release the warehouse
@@ -89,11 +89,7 @@ class Workspace:
             if not schema_file.exists():
                 self._write_parquet(table, pa.table({}), schema_file)
             glob = str(self.table_dir(table) / "**" / "*.parquet")
-            # union_by_name: shards written before a column was added read it as NULL.
-            con.execute(
-                f"create or replace view {table} as "
-                f"select * from read_parquet({quote_literal(glob)}, union_by_name = true)"
-            )
+            run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(glob))
 
     # -- shards ------------------------------------------------------------------------------
     def write_shard(self, table: str, run_id: str, shard: int, rows: pa.Table) -> Path:
@@ -113,9 +109,8 @@ class Workspace:
         try:
             run_sql(mem, f"tables/{table}")
             if rows.num_columns:
-                mem.register("incoming", rows)
-                mem.execute(f"insert into {table} by name select * from incoming")
-            mem.execute(f"copy {table} to {quote_literal(str(tmp))} (format parquet, compression zstd)")
+                materialise(mem, table, rows=rows)  # casts by name; checks the shard's keys are unique
+            run_rendered(mem, "io/write_parquet", table=quote_ident(table), path=quote_literal(str(tmp)))
             os.replace(tmp, path)
         finally:
             mem.close()
@@ -129,14 +124,11 @@ class Workspace:
         incoming = pa.Table.from_pylist(rows)
         con.register("incoming_prompts", incoming)
         try:
-            clash = con.execute(
-                "select p.prompt_id from prompts p join incoming_prompts n using (prompt_id) "
-                "where p.question <> n.question or p.gold <> n.gold limit 3"
-            ).fetchall()
+            clash = run_sql(con, "checks/prompt_clashes").fetchall()
             if clash:
                 ids = ", ".join(r[0] for r in clash)
                 raise DriftError(f"prompt_id already in the prompts table with a different question or gold: {ids}")
-            con.execute("insert or replace into prompts by name select * from incoming_prompts")
+            materialise(con, "prompts", rows=incoming)  # same prompt_id: its row is replaced
         finally:
             con.unregister("incoming_prompts")
         return len(rows)

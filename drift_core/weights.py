@@ -1,13 +1,17 @@
 """Weights stage: returns and per-prompt importance weights as SQL over the trajectory tables.
 
-`compute_weights` refreshes these in warehouse.duckdb inside one transaction:
-    prompt_groups       sql/prompt_groups.sql       an integer key per (run, prompt), never changed
-    returns             sql/returns.sql             one row per trajectory and gamma
-    weights             sql/weights.sql             one row per trajectory and weighting: a view over
-                                                    weightings + weight_groups + weight_rows, which
-                                                    hold integers and doubles only (fast to write)
-    weight_diagnostics  sql/weight_diagnostics.sql  one row per run and weighting
-A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay.
+`compute_weights` refreshes these in warehouse.duckdb inside one transaction, each materialised from
+its model sql/<table>.sql (one SELECT) by drift_core/sqlfiles.py, which reads keys, dependencies and
+the rows a write replaces from sql/tables/<table>.sql:
+    prompt_groups       an integer key per (run, prompt), never changed
+    returns             one row per trajectory and gamma (+ returns_state: the shards they came from)
+    weightings          one row per run and weighting: its key, options and weighting_id
+    weight_rows         one row per trajectory and weighting, integers and doubles only (fast to write)
+    weight_groups       one row per prompt group and weighting
+    weight_diagnostics  one row per run and weighting
+The `weights` view joins weightings + weight_rows + weight_groups + returns (docs/design.md §5).
+A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay;
+recomputing returns deletes the weightings computed from them (the runner's invalidation).
 `returns` rows of a run are reused while its shard files are unchanged (table returns_state);
 `compute_returns` fills them ahead (import-jsonl does, so a first `drift weights` only weights).
 `training_set` reads one weighting back, joined to the messages, for the trainer.
@@ -25,16 +29,17 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pyarrow as pa
 
+from drift_core import sqlfiles
 from drift_core.config.weights import SCHEMES, WeightsConfig
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import run_sql, sql_relation
+from drift_core.sqlfiles import materialise, run_sql, sql_relation, temp_table
 from drift_core.store import Workspace
 
-# in creation order: the weights view reads the tables before it
-DERIVED_TABLES = (
-    "prompt_groups", "returns", "returns_state", "weightings", "weight_groups", "weight_rows", "weights",
-    "weight_diagnostics",
-)
+# Everything built from the trajectories, in build order (from the `depends:` lines of sql/tables/).
+DERIVED_TABLES = sqlfiles.downstream("trajectories")
+# What one weighting writes: weightings and the tables built from it (a test checks that these are all
+# of them), in build order. Named, so that the stage's code fingerprint covers their model files.
+WEIGHTING_TABLES = sqlfiles.in_build_order({"weightings", "weight_rows", "weight_groups", "weight_diagnostics"})
 # beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
 AUTO_BETA_RANGE = (1e-3, 1e3)
 AUTO_BETA_STEPS = 40
@@ -134,19 +139,18 @@ def shard_signature(workspace: Workspace, run_id: str) -> str:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     _drop_old_layout(con)
-    for table in DERIVED_TABLES:
-        run_sql(con, f"tables/{table}")
+    sqlfiles.ensure_tables(con, DERIVED_TABLES)
 
 
 def _drop_old_layout(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouses written before the integer-keyed weights storage had `weights` as a table and no
     returns.group_key. Everything derived is recomputed from the shards, so drop it (one time)."""
-    if run_sql(con, "checks/old_weights_layout").fetchone()[0]:
+    if run_sql(con, "lookups/old_weights_layout").fetchone()[0]:
         run_sql(con, "migrations/drop_old_weights_layout")
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in run_sql(con, "checks/runs").fetchall()]
+    return [r[0] for r in run_sql(con, "lookups/runs").fetchall()]
 
 
 def compute_weights(
@@ -183,10 +187,8 @@ def compute_weights(
                 "all_fail_zero": cfg.all_fail_zero,
                 "weight_cap": cfg.weight_cap,
             }
-            rows = run_sql(con, "weights", params).fetchone()[0]
-            key = {"run_ids": runs, "scheme": cfg.scheme, "beta_spec": spec, "gamma": cfg.gamma}
-            run_sql(con, "weight_diagnostics", key)
-            diags = _read_diagnostics(con, key)
+            rows = write_weighting(con, params)
+            diags = _read_diagnostics(con, params)
             broken = [d.run_id for d in diags if not math.isfinite(d.max_weight)]
             if broken:
                 # only reachable with a beta so small that R / beta overflows a double
@@ -238,23 +240,25 @@ def _warehouse(workspace: Workspace, memory_limit: str | None) -> Iterator[duckd
         con.close()
 
 
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _transaction(con: duckdb.DuckDBPyConnection):
     """All or nothing: any error (a DriftError found half way included) rolls every table back."""
-    con.begin()
-    try:
-        yield
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    return sqlfiles.transaction(con)
+
+
+def write_weighting(con: duckdb.DuckDBPyConnection, params: dict) -> int:
+    """Materialise one weighting (WEIGHTING_TABLES in build order) from the returns at params['gamma'];
+    returns its number of weight rows. params: run_ids, gamma, scheme, beta, beta_spec, all_fail_zero,
+    weight_cap (see sql/weight_rows.sql)."""
+    with sqlfiles.transaction(con):
+        written = {t: materialise(con, t, params) for t in WEIGHTING_TABLES}
+    return written["weight_rows"]
 
 
 def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> list[str] | None:
     """None when the runs' returns at `gamma` were computed from their current shards; else the
     shards' signatures, after checking that the trajectories can be weighted (DriftError if not)."""
     signatures = [shard_signature(workspace, r) for r in runs]
-    state = dict(run_sql(con, "checks/returns_state_of", {"run_ids": runs, "gamma": gamma}).fetchall())
+    state = dict(run_sql(con, "lookups/returns_state_of", {"run_ids": runs, "gamma": gamma}).fetchall())
     if all(state.get(r) == sig for r, sig in zip(runs, signatures, strict=True)):
         return None
     bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
@@ -265,9 +269,11 @@ def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> 
 
 
 def _write_returns(con, runs: list[str], signatures: list[str], gamma: float) -> None:
-    run_sql(con, "prompt_groups", {"run_ids": runs})
-    run_sql(con, "returns", {"run_ids": runs, "gamma": gamma})
-    run_sql(con, "returns_state", {"run_ids": runs, "signatures": signatures, "gamma": gamma})
+    """prompt_groups (new pairs only), then returns (which deletes the weightings computed from the old
+    ones), then the shard signatures they were computed from."""
+    params = {"run_ids": runs, "signatures": signatures, "gamma": gamma}
+    for t in ("prompt_groups", "returns", "returns_state"):
+        materialise(con, t, params)
 
 
 def _check_cfg(cfg: WeightsConfig) -> None:
@@ -308,7 +314,7 @@ def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fai
     rounded up to 3 significant digits (still meets the target). Needs the returns rows at `gamma`.
     Returns (beta, target_met); target_met is False when even the largest beta falls short.
     """
-    run_sql(con, "auto_beta_groups", {"run_ids": runs, "gamma": gamma, "exclude_all_fail": exclude_all_fail})
+    temp_table(con, "auto_beta_groups", {"run_ids": runs, "gamma": gamma, "exclude_all_fail": exclude_all_fail})
 
     def ess(beta: float) -> float:
         value = run_sql(con, "auto_beta_ess", {"beta": beta}).fetchone()[0]
@@ -330,8 +336,8 @@ def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fai
     return (rounded if ess(rounded) >= target else hi), True
 
 
-def _read_diagnostics(con, key: dict) -> list[RunDiagnostics]:
-    rel = run_sql(con, "checks/diagnostics_of", key)
+def _read_diagnostics(con, params: dict) -> list[RunDiagnostics]:
+    rel = run_sql(con, "lookups/diagnostics_of", params)
     cols = [d[0] for d in rel.description]
     names = set(RunDiagnostics.__dataclass_fields__)
     return [RunDiagnostics(**{c: v for c, v in zip(cols, row, strict=True) if c in names}) for row in rel.fetchall()]
@@ -355,7 +361,7 @@ def training_set(
             f"gamma {gamma}); run `drift weights` first"
         ) from None
     if table.num_rows == 0:
-        have = run_sql(con, "checks/available_weightings", {"run_id": run_id}).fetchall()
+        have = run_sql(con, "lookups/available_weightings", {"run_id": run_id}).fetchall()
         known = "; ".join(f"{s} beta={b} gamma={g}" for s, b, _, g in have) or "none"
         raise DriftError(
             f"no weights for run {run_id!r} with scheme {scheme}, beta {spec}, gamma {gamma}; "

@@ -16,7 +16,7 @@ def apply(workspace: str | Path) -> dict[str, str]:
     wanted = {
         "PREFECT_HOME": str(ws / "prefect"),
         "PREFECT_LOCAL_STORAGE_PATH": str(ws / "prefect" / "results"),
-        # Offline telemetry logs errors (and once 'database is locked'); DESIGN §6.
+        # Offline telemetry logs errors (and once 'database is locked'); docs/design.md §6.
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         # An unset PREFECT_API_URL means Prefect's ephemeral local API; keep its start-up quiet.

@@ -1,8 +1,7 @@
--- auto_beta_groups (temp): the returns of the selected runs collapsed to (prompt group, distinct
+-- auto_beta_groups (a temp table, drift_core/sqlfiles.py temp_table): the returns of the selected runs collapsed to (prompt group, distinct
 -- return, count), so the beta='auto' search evaluates the ESS at many betas without rescanning every
 -- row. Params: $run_ids varchar[], $gamma, $exclude_all_fail boolean (drift-ext all_fail_zero:
 -- those prompts get weight 0 and do not count towards the ESS target).
-create or replace temp table auto_beta_groups as
 with returns_in as (
     select group_key, "return", solved
     from returns

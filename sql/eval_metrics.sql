@@ -1,27 +1,8 @@
--- eval_metrics: one row per metric of one evaluation (DESIGN §1, §5), each with a confidence interval.
+-- eval_metrics: one row per metric of one evaluation (docs/design.md §1, §5), each with a confidence interval.
 -- Parameters: $eval_id, $z (normal quantile of the confidence level), $confidence, $n_boot (bootstrap
 -- replicates). Proportions get Wilson score intervals; means get percentile bootstrap intervals over
 -- problems, resampled with a hash of (replicate, draw), so the same data gives the same interval.
-create table if not exists eval_metrics (
-    eval_id     varchar not null,
-    model       varchar not null,
-    dataset     varchar not null,
-    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, mean_turns, repeat_share
-    k           integer,            -- the k or t of an @-metric, NULL otherwise
-    value       double,             -- NULL when its denominator is 0
-    ci_low      double,
-    ci_high     double,
-    n           integer not null,   -- denominator: problems (or answers for repeat_share)
-    successes   double,             -- numerator of a proportion (NULL for mean_turns)
-    ci_method   varchar not null,   -- wilson | bootstrap
-    confidence  double not null,
-    created_at  timestamp not null default current_timestamp,
-    primary key (eval_id, metric)
-);
-
-delete from eval_metrics where eval_id = $eval_id;
-
-insert into eval_metrics by name
+-- Key, dependencies and the replaced rows (those of $eval_id): sql/tables/eval_metrics.sql.
 with
 -- input CTEs ------------------------------------------------------------------------------------
 trajectories as (

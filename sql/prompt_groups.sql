@@ -1,7 +1,6 @@
--- prompt_groups: give every (run, prompt) of the selected runs that has no group_key yet the next
--- free keys (existing keys never change, so weightings computed earlier keep pointing at their rows).
--- Params: $run_ids varchar[].
-insert into prompt_groups by name
+-- prompt_groups: the (run, prompt) pairs of the selected runs that have no group_key yet, with the next
+-- free keys. Appended (sql/tables/prompt_groups.sql: scope append): existing keys never change, so
+-- weightings computed earlier keep pointing at their rows. Params: $run_ids varchar[].
 with pairs as (
     select distinct run_id, prompt_id
     from trajectories

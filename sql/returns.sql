@@ -1,23 +1,11 @@
--- returns: the return R of each trajectory of the selected runs at discount $gamma (DESIGN §1):
+-- returns: the return R of each trajectory of the selected runs at discount $gamma (docs/design.md §1):
 --     R = sum_t gamma^(t-1) * r_t  +  format_penalty  -  repeat_penalty
 --     repeat_penalty = 0.5 * (1 - distinct(non-empty answer_norms) / len(answer_norms)), 0 if none
 -- Same arithmetic as the reference's weight_sft.py (missing reward -> 0, empty answers skipped).
--- Params: $run_ids varchar[] (runs to refresh), $gamma double. Needs sql/prompt_groups.sql first.
--- Refresh = replace the rows of those runs at this gamma, so reruns never duplicate; the weightings
--- computed from the replaced rows are stale then, so they go too (rows, groups, diagnostics).
-delete from returns where gamma = $gamma and list_contains($run_ids, run_id);
-
-delete from weight_rows
-where weighting_id in (select weighting_id from weightings where gamma = $gamma and list_contains($run_ids, run_id));
-
-delete from weight_groups
-where weighting_id in (select weighting_id from weightings where gamma = $gamma and list_contains($run_ids, run_id));
-
-delete from weight_diagnostics where gamma = $gamma and list_contains($run_ids, run_id);
-
-delete from weightings where gamma = $gamma and list_contains($run_ids, run_id);
-
-insert into returns by name
+-- Params: $run_ids varchar[] (runs to refresh), $gamma double. Needs prompt_groups of those runs.
+-- Materialising it replaces the rows of those runs at this gamma, so reruns never duplicate, and
+-- deletes what was computed from the replaced rows (the tables that depend on returns, at the same
+-- runs and gamma: sql/tables/*.sql declare the dependencies).
 with trajectories_in as (
     select run_id, prompt_id, sample_idx, t_star, num_turns, turn_rewards, format_penalty, answer_norms
     from trajectories

@@ -1,8 +1,5 @@
 -- Record the shard signature the returns rows of each run were computed from (see tables/returns_state).
--- Params: $run_ids varchar[], $signatures varchar[] (same order), $gamma.
-delete from returns_state where gamma = $gamma and list_contains($run_ids, run_id);
-
-insert into returns_state by name
+-- Params: $run_ids varchar[], $signatures varchar[] (same order), $gamma. Replaces those runs' rows at $gamma.
 with computed as (
     select run_id, count(*) as rows from returns where gamma = $gamma and list_contains($run_ids, run_id) group by run_id
 ),

@@ -1,5 +1,5 @@
 -- training_set: the weighted SFT dataset of one run and weighting: each trajectory's messages with
--- its weight (the trainer learns the last assistant message given the ones before it, DESIGN §1).
+-- its weight (the trainer learns the last assistant message given the ones before it, docs/design.md §1).
 -- Params: $run_id, $scheme, $beta_spec, $gamma. Ordered by (prompt_id, sample_idx) for reproducibility.
 with weights_in as (
     select run_id, prompt_id, sample_idx, scheme, beta, gamma, "return", solved, weight

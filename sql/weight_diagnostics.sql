@@ -1,13 +1,9 @@
--- weight_diagnostics: one row per run for one weighting, summed from its weight_groups (DESIGN §1
+-- weight_diagnostics: one row per run for one weighting, summed from its weight_groups (docs/design.md §1
 -- "known properties to surface"): how concentrated the weights are and where the weight mass sits.
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
--- Params: $run_ids varchar[], $scheme, $beta_spec, $gamma.
-delete from weight_diagnostics
-where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma;
-
-insert into weight_diagnostics by name
+-- Params: $run_ids varchar[], $scheme, $beta_spec, $gamma (the weighting's rows are replaced).
 with weighting_in as (
     select weighting_id, run_id, beta
     from weightings

@@ -1,4 +1,4 @@
-"""`drift tiny-world`: build the self-made reference policy and prompt splits (DESIGN §2)."""
+"""`drift tiny-world`: build the self-made reference policy and prompt splits (docs/design.md §2)."""
 
 from __future__ import annotations
 

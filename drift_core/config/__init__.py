@@ -1,4 +1,4 @@
-"""Typed configs, one per stage (DESIGN §4.3)."""
+"""Typed configs, one per stage (docs/design.md §4.3)."""
 
 from drift_core.config.base import StageConfig
 from drift_core.config.eval import EvalConfig

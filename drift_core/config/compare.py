@@ -1,4 +1,4 @@
-"""The result table's settings: which arms, how many seeds, one training budget for all (DESIGN §7).
+"""The result table's settings: which arms, how many seeds, one training budget for all (docs/design.md §7).
 
 `drift compare` reads the pipeline config (YAML + `--set section.key=value`) for the shared sections
 (protocol, prompts, rollout, train, eval) and `--set compare.key=value` / `--set sweep.key=value` for
@@ -56,7 +56,7 @@ class CompareConfig(StageConfig):
     threads: int | None = Field(
         1, ge=1, json_schema_extra=SPEED_ONLY,
         description="torch CPU threads for training and generation (None: torch's default). 1 because on a "
-        "shared 2-core machine two threads ran far slower than one (DESIGN §7, tiny-world build).",
+        "shared 2-core machine two threads ran far slower than one (docs/design.md §7, tiny-world build).",
     )
 
 

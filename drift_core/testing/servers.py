@@ -88,7 +88,7 @@ def start_prefect(home: Path, timeout: float = 120.0) -> Server:
 
 
 def start_mlflow(root: Path, timeout: float = 120.0) -> Server:
-    """`mlflow server` with a SQLite backend and proxied artifacts under root (DESIGN §6 flags)."""
+    """`mlflow server` with a SQLite backend and proxied artifacts under root (docs/design.md §6 flags)."""
     port = free_port()
     root.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}

@@ -1,4 +1,4 @@
-"""The tiny world: a self-built, imperfect reference policy plus prompt splits (DESIGN §2, §7).
+"""The tiny world: a self-built, imperfect reference policy plus prompt splits (docs/design.md §2, §7).
 
 `build` trains a tokenizer and a small LlamaForCausalLM from scratch on synthetic arithmetic dialogues in
 the episode protocol's format, writes held-out prompt splits, and measures the result with the

@@ -1,7 +1,7 @@
 """The tiny world's tokenizer: byte-level BPE, digits one token each, protocol strings one token each.
 
 Why: a sub-million-parameter model learns arithmetic in minutes only when the protocol's long fixed
-strings cost one position each and every digit is its own token (DESIGN §7). Any other text still
+strings cost one position each and every digit is its own token (docs/design.md §7). Any other text still
 encodes (byte-level), so a changed protocol or a hub prompt file works, just less efficiently.
 """
 

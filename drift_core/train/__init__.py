@@ -1,4 +1,4 @@
-"""Weighted SFT (DESIGN §1): tokenized samples, padding/packing collators, the loss-only Trainer subclass."""
+"""Weighted SFT (docs/design.md §1): tokenized samples, padding/packing collators, the loss-only Trainer subclass."""
 
 from drift_core.train.data import Sample, build_samples, pack
 from drift_core.train.run import TrainResult, train

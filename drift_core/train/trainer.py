@@ -1,6 +1,6 @@
 """The weighted SFT trainer: transformers' Trainer with its loss replaced, nothing else.
 
-DESIGN §1: loss = per-sample mean token NLL of the target, times the sample's weight, then
+docs/design.md §1: loss = per-sample mean token NLL of the target, times the sample's weight, then
     normalize=mean:        sum_i w_i * nll_i / S            (the reference)
     normalize=weight_sum:  sum_i w_i * nll_i / sum_i w_i
 over the S samples of the micro-batch. The Trainer divides by the gradient accumulation steps

@@ -1,4 +1,4 @@
--- One reference-format JSON line per trajectory of run $run_id (DESIGN §1), in storage order (shard
+-- One reference-format JSON line per trajectory of run $run_id (docs/design.md §1), in storage order (shard
 -- by shard, rows in order), so an imported file comes back in its own order. Keys in the reference's
 -- order, then the unknown fields kept in `extra`; "__drift__" entries in `extra` restore what the
 -- typed columns cannot (absent keys, verbatim values). The verifier is derived as the reference

@@ -1,4 +1,4 @@
--- import_staged (temp): the records of a reference-format trajectory JSONL (DESIGN §1), typed and
+-- import_staged (temp): the records of a reference-format trajectory JSONL (docs/design.md §1), typed and
 -- checked, one row per record in file order. DuckDB's JSON reader parses the file (no Python per
 -- line). Fields are read with the reference's types: messages as {role, content} (other keys of
 -- a message object are not kept), strings as text, rewards and penalties as doubles; a value of

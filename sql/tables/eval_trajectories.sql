@@ -1,5 +1,8 @@
--- eval_trajectories: one row per evaluated problem (DESIGN §5); a table inside warehouse.duckdb.
--- Key: (eval_id, prompt_id). One greedy episode per problem (the multi-turn protocol of rollout).
+-- eval_trajectories: one row per evaluated problem (docs/design.md §5); a table inside warehouse.duckdb.
+-- One greedy episode per problem (the multi-turn protocol of rollout); an evaluation's rows are
+-- replaced as a whole when it is written again (drift_core/evaluate.py store_eval).
+-- key: eval_id, prompt_id
+-- scope: eval_id = $eval_id
 create table if not exists eval_trajectories (
     eval_id         varchar not null,                -- one evaluation: model x prompt set x settings
     model           varchar not null,                -- evaluated model dir or hub id

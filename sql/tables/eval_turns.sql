@@ -1,5 +1,7 @@
 -- eval_turns: one row per assistant turn of an evaluated problem; a table inside warehouse.duckdb.
--- Key: (eval_id, prompt_id, turn).
+-- key: eval_id, prompt_id, turn
+-- depends: eval_trajectories
+-- scope: eval_id = $eval_id
 create table if not exists eval_turns (
     eval_id           varchar not null,
     prompt_id         varchar not null,

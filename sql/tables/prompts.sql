@@ -1,4 +1,7 @@
--- prompts: one row per prompt (DESIGN §5). A real table inside warehouse.duckdb (small).
+-- prompts: one row per prompt (docs/design.md §5). A real table inside warehouse.duckdb (small), loaded by
+-- Workspace.upsert_prompts: a prompt written again replaces its row (same key).
+-- key: prompt_id
+-- scope: key
 create table if not exists prompts (
     prompt_id  varchar not null primary key,  -- stable id, unique across sources
     split      varchar not null,              -- train / test / ...

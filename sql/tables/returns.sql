@@ -1,6 +1,8 @@
--- returns: one row per trajectory and discount gamma (DESIGN §1, §5); built by sql/returns.sql.
--- Key: (run_id, prompt_id, sample_idx, gamma). gamma is part of the key because the discounted
--- return depends on it and several gammas may coexist.
+-- returns: one row per trajectory and discount gamma (docs/design.md §1, §5); built by sql/returns.sql.
+-- gamma is part of the key because the discounted return depends on it and several gammas coexist.
+-- key: run_id, prompt_id, sample_idx, gamma
+-- depends: trajectories, prompt_groups
+-- scope: run_id in $run_ids, gamma = $gamma
 create table if not exists returns (
     run_id             varchar not null,
     prompt_id          varchar not null,

@@ -1,5 +1,6 @@
--- trajectories: one row per sampled trajectory (DESIGN §5); Parquet shards, exposed as a view.
--- Key: (run_id, prompt_id, sample_idx).
+-- trajectories: one row per sampled trajectory (docs/design.md §5); Parquet shards, exposed as a view.
+-- key: run_id, prompt_id, sample_idx
+-- scope: append
 create table trajectories (
     run_id          varchar not null,
     prompt_id       varchar not null,

@@ -1,4 +1,6 @@
--- turns: one row per assistant turn (DESIGN §5); Parquet shards, exposed as a view.
+-- turns: one row per assistant turn (docs/design.md §5); Parquet shards, exposed as a view.
+-- key: run_id, prompt_id, sample_idx, turn
+-- scope: append
 create table turns (
     run_id            varchar not null,
     prompt_id         varchar not null,

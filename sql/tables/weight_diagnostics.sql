@@ -1,5 +1,8 @@
 -- weight_diagnostics: one row per run x weighting (same key as weights minus the trajectory);
 -- built by sql/weight_diagnostics.sql. Ratios are NULL when undefined (no weight at all).
+-- key: run_id, scheme, beta_spec, gamma
+-- depends: weightings, weight_groups
+-- scope: run_id in $run_ids, scheme = $scheme, beta_spec = $beta_spec, gamma = $gamma
 create table if not exists weight_diagnostics (
     run_id                varchar not null,
     scheme                varchar not null,

@@ -1,7 +1,9 @@
 -- weight_groups: one row per prompt group in one weighting: its size, how concentrated its weights
 -- are, and where its weight mass sits (weight_diagnostics sums these; the weights view derives the
--- success rate from solved_trajectories / group_size). Built by sql/weights.sql.
--- Key: (weighting_id, group_key).
+-- success rate from solved_trajectories / group_size). Built by sql/weight_groups.sql.
+-- key: weighting_id, group_key
+-- depends: weightings, weight_rows
+-- scope: weighting_id from weightings
 create table if not exists weight_groups (
     weighting_id         integer not null,
     group_key            integer not null,

@@ -1,7 +1,10 @@
 -- weightings: one row per run x weighting, the weighting's key and options; weight_rows and
--- weight_groups refer to it by weighting_id. Built by sql/weights.sql.
--- Key: weighting_id; (run_id, scheme, beta_spec, gamma) is unique too. beta_spec is how beta was
+-- weight_groups refer to it by weighting_id. Built by sql/weightings.sql. beta_spec is how beta was
 -- asked for ('auto' or the number as text; 'none' for schemes without a beta); beta is the value used.
+-- key: weighting_id
+-- unique: run_id, scheme, beta_spec, gamma
+-- depends: returns
+-- scope: run_id in $run_ids, scheme = $scheme, beta_spec = $beta_spec, gamma = $gamma
 create table if not exists weightings (
     weighting_id   integer not null,
     run_id         varchar not null,

@@ -1,11 +1,12 @@
--- weights: one row per trajectory x weighting (DESIGN §5), a view over the weighting storage
+-- weights: one row per trajectory x weighting (docs/design.md §5), a view over the weighting storage
 -- (weightings, weight_rows, weight_groups) joined to returns for the keys and the return.
--- Key: (run_id, prompt_id, sample_idx, scheme, beta_spec, gamma). Columns:
+-- Key: (run_id, prompt_id, sample_idx, scheme, beta_spec, gamma); a view, so nothing to check. Columns:
 --     weight              >= 0; per-prompt mean 1 for drift
 --     group_size          trajectories of this prompt in the run
 --     group_ess           (sum w)^2 / sum w^2 over the prompt's group; 0 if all w = 0
 --     group_success_rate  share of the group's trajectories that were solved
 --     beta / beta_spec    the temperature used / how it was asked for (see weightings)
+-- depends: weightings, weight_rows, weight_groups, returns
 create or replace view weights as
 select
     r.run_id,

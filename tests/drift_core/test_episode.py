@@ -1,4 +1,4 @@
-"""The episode protocol of DESIGN §1, turn by turn, on hand-written model outputs."""
+"""The episode protocol of docs/design.md §1, turn by turn, on hand-written model outputs."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""drift_core is a plain library: importing all of it must not pull in prefect or mlflow (DESIGN §4.1)."""
+"""drift_core is a plain library: importing all of it must not pull in prefect or mlflow (docs/design.md §4.1)."""
 
 import subprocess
 import sys

@@ -41,6 +41,6 @@ def test_wilson_rounds_a_fractional_count():
 
 
 def test_wilson_width_shrinks_like_one_over_sqrt_n():
-    # DESIGN §7: with 300 problems near p = 0.3 the 95% interval is about +-0.05
+    # docs/design.md §7: with 300 problems near p = 0.3 the 95% interval is about +-0.05
     lo, hi = wilson_interval(90, 300)
     assert (hi - lo) / 2 == pytest.approx(0.052, abs=0.002)

@@ -1,4 +1,3 @@
-import duckdb
 import pyarrow as pa
 import pytest
 
@@ -45,10 +44,20 @@ def test_shard_written_atomically_and_cast_to_ddl_types(workspace):
 
 def test_bad_shard_leaves_no_file(workspace):
     bad = pa.table({"run_id": ["r"], "prompt_id": [None]})  # violates NOT NULL
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(DriftError, match="turns: .*NOT NULL.*prompt_id"):
         workspace.write_shard("turns", "r", 1, bad)
     assert not workspace.shard_path("turns", "r", 1).exists()
     assert not list(workspace.shard_path("turns", "r", 1).parent.glob(".*"))
+
+
+def test_a_shard_with_a_repeated_key_is_refused(workspace):
+    # turns' key (sql/tables/turns.sql): run_id, prompt_id, sample_idx, turn -- turn 1 twice here
+    row = {"run_id": "r", "prompt_id": "p", "sample_idx": 0, "turn": 1, "response": "x", "answer": None,
+           "answer_norm": "", "correct": False, "reward": 0.0, "format_ok": False, "format_penalty": 0.0,
+           "completion_tokens": 1}
+    with pytest.raises(DriftError, match=r"turns: key \(run_id, prompt_id, sample_idx, turn\) is not unique"):
+        workspace.write_shard("turns", "r", 2, pa.Table.from_pylist([row, row]))
+    assert not workspace.shard_path("turns", "r", 2).exists()
 
 
 def test_upsert_prompts_refuses_a_changed_prompt(workspace):

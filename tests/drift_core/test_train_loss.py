@@ -1,4 +1,4 @@
-"""The weighted loss (DESIGN §1) on the tiny random model: formulas, zero weights, packing."""
+"""The weighted loss (docs/design.md §1) on the tiny random model: formulas, zero weights, packing."""
 
 from __future__ import annotations
 

@@ -1,15 +1,17 @@
-"""sql/weights.sql and sql/weight_diagnostics.sql: given returns -> expected weights, by hand, plus
-the invariants (unique keys, w >= 0, per-prompt mean 1 for drift) and a randomized comparison with
-a direct implementation of the reference formulas (DESIGN §1)."""
+"""sql/weightings.sql, weight_rows.sql, weight_groups.sql and weight_diagnostics.sql: given returns ->
+expected weights, by hand, plus the invariants (unique keys, w >= 0, per-prompt mean 1 for drift) and a
+randomized comparison with a direct implementation of the reference formulas (docs/design.md §1)."""
 
 import math
 import random
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drift_core.sqlfiles import run_sql
+from drift_core.sqlfiles import materialise, run_sql
+from drift_core.weights import ensure_tables
 from tests.sql.weights_fixtures import insert, memory_db, returns, traj, weights
 
 
@@ -70,7 +72,7 @@ def test_diagnostics_by_hand():
     con = two_prompt_db()
     weights(con, "rft")
     key = {"run_ids": ["r1"], "scheme": "rft", "beta_spec": "none", "gamma": 0.9}
-    run_sql(con, "weight_diagnostics", key)
+    assert materialise(con, "weight_diagnostics", key) == 1  # written with the weighting; again: replaced
     d = con.execute(
         "select prompts, trajectories, solved_share, all_fail_prompts, mean_ess_fraction, "
         "success_weight_share, all_fail_weight_share, mean_weight, max_weight, zero_weight_share "
@@ -81,7 +83,7 @@ def test_diagnostics_by_hand():
 
 
 def reference_weights(returns_by_prompt: dict, beta: float) -> dict:
-    """DESIGN §1, directly: per prompt, max-shifted exp(R/beta) over its mean + 1e-12."""
+    """docs/design.md §1, directly: per prompt, max-shifted exp(R/beta) over its mean + 1e-12."""
     out = {}
     for pid, rs in returns_by_prompt.items():
         s = [r / beta for r in rs]
@@ -174,3 +176,17 @@ def test_weighting_storage_by_hand():
         "select (select list(weighting_id) from weightings), (select count(*) from weight_groups), "
         "(select count(*) from weight_rows)"
     ).fetchone() == ([1], 2, 4)
+
+
+def test_weight_rows_of_a_warehouse_from_before_the_solved_column_get_it():
+    con = duckdb.connect()
+    run_sql(con, "tables/trajectories")
+    # weight_rows as it was created before it carried `solved`
+    con.execute("create table weight_rows (weighting_id integer not null, group_key integer not null, "
+                "sample_idx integer not null, weight double not null)")
+    ensure_tables(con)
+    insert(con, [traj("p", 0, [1.0]), traj("p", 1, [0.0])])
+    returns(con, gamma=0.9)
+    # rft: w = 1 for the solved trajectory, 0 for the other; the group sums it through weight_rows.solved
+    assert weights(con, "rft")[("p", 0)][:2] == (1.0, 2)
+    assert con.execute("select solved_trajectories, solved_weight_sum from weight_groups").fetchone() == (1, 1.0)

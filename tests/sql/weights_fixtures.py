@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from drift_core.sqlfiles import run_sql
-from drift_core.weights import ensure_tables
+from drift_core.sqlfiles import materialise, run_sql
+from drift_core.weights import ensure_tables, write_weighting
 
 
 def memory_db() -> duckdb.DuckDBPyConnection:
@@ -34,8 +34,8 @@ def insert(con, rows: list[dict]) -> None:
 
 
 def returns(con, gamma: float, run_ids=("r1",)) -> dict:
-    run_sql(con, "prompt_groups", {"run_ids": list(run_ids)})
-    run_sql(con, "returns", {"run_ids": list(run_ids), "gamma": gamma})
+    materialise(con, "prompt_groups", {"run_ids": list(run_ids)})
+    materialise(con, "returns", {"run_ids": list(run_ids), "gamma": gamma})
     rows = con.execute(
         "select prompt_id, sample_idx, discounted_return, format_penalty, repeat_penalty, \"return\" "
         "from returns where gamma = $g order by all", {"g": gamma}
@@ -45,7 +45,7 @@ def returns(con, gamma: float, run_ids=("r1",)) -> dict:
 
 def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=None, run_ids=("r1",)) -> dict:
     spec = "none" if scheme in ("uniform", "rft") else repr(float(beta))
-    run_sql(con, "weights", {
+    write_weighting(con, {
         "run_ids": list(run_ids), "gamma": gamma, "scheme": scheme,
         "beta": None if scheme in ("uniform", "rft") else beta, "beta_spec": spec,
         "all_fail_zero": all_fail_zero, "weight_cap": cap,

@@ -1,0 +1,4 @@
+-- The view {table} over its Parquet shards {glob} (a quoted literal: DuckDB takes no parameters in
+-- view DDL). union_by_name: shards written before a column was added read it as NULL.
+create or replace view {table} as
+select * from read_parquet({glob}, union_by_name = true);
