@@ -174,10 +174,8 @@ def compare(keys, w, workspace: Path) -> float:
     import duckdb
 
     con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
-    rows = con.execute(
-        "select prompt_id, sample_idx, weight from weights where scheme = 'drift' and beta_spec = $b and gamma = $g",
-        {"b": repr(BETA), "g": GAMMA},
-    ).fetchall()
+    query = (REPO / "benchmarks" / "sql" / "drift_weights.sql").read_text()
+    rows = con.execute(query, {"b": repr(BETA), "g": GAMMA}).fetchall()
     con.close()
     ours = {(p, s): x for p, s, x in rows}
     worst = 0.0

@@ -104,4 +104,4 @@ def _flat(mem) -> pa.Table:
         q = '"' + name.replace('"', '""') + '"'
         nested = any(k in str(type_code) for k in ("[]", "STRUCT", "MAP", "LIST"))
         exprs.append(f"{q}::varchar as {q}" if nested else q)
-    return mem.sql(f"select {', '.join(exprs) or '*'} from result").to_arrow_table()
+    return run_rendered(mem, "io/flat_result", columns=", ".join(exprs) or "*").to_arrow_table()

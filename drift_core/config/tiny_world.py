@@ -29,7 +29,9 @@ class TinyWorldConfig(StageConfig):
     )
     steps: int = Field(1800, ge=1, description="Optimizer steps of pre-training.")
     batch_size: int = Field(32, ge=1, description="Dialogues per step.")
-    lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate (1e-3 worked; 3e-3 stalled, docs/design.md §7).")
+    lr: float = Field(
+        1e-3, gt=0, description="Peak AdamW learning rate (1e-3 worked; 3e-3 stalled, docs/design.md §7)."
+    )
     warmup_steps: int = Field(50, ge=0, description="Linear warm-up steps; cosine decay to lr/10 after.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
     clean_share: float = Field(
@@ -79,8 +81,8 @@ class TinyWorldConfig(StageConfig):
     split_levels: dict[int, float] = Field(
         {3: 0.35, 4: 0.15, 9: 0.3, 10: 0.2},
         description="Levels of the train/test prompts and their relative weights. 2-digit +/- 1-digit is learnt "
-        "reliably in the default budget, 2-digit + 2-digit only sometimes (docs/design.md §7: learning is grokking-like), "
-        "so it is a small share: the figures then stay in bounds across seeds.",
+        "reliably in the default budget, 2-digit + 2-digit only sometimes (docs/design.md §7: learning is "
+        "grokking-like), so it is a small share: the figures then stay in bounds across seeds.",
     )
     train_count: int = Field(600, ge=1, description="Prompts in the train split (rollouts).")
     test_count: int = Field(500, ge=1, description="Prompts in the test split (held out; the card's figures).")
