@@ -51,17 +51,35 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
+def read_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file as a dict. A top-level `extends: other.yaml` (relative to this file) reads that file
+    first and merges this one over it, section by section (so a profile can be built on another)."""
     p = Path(path)
     if not p.is_file():
-        raise DriftError(f"config file not found: {p}")
+        raise DriftError(f"config file not found: {p}" + (f" (extended by {_seen[-1]})" if _seen else ""))
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as exc:
         raise DriftError(f"{p}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise DriftError(f"{p}: top level must be a mapping of config sections")
-    return data
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise DriftError(f"{p}: 'extends' must be a file name, got {base!r}")
+    parent = (p.parent / base).resolve()
+    if parent in _seen or parent == p.resolve():
+        raise DriftError(f"{p}: 'extends: {base}' makes a cycle")
+    return merge(read_yaml(parent, (*_seen, p.resolve())), data)
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, recursively for mappings (a list or a value replaces)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

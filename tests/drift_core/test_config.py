@@ -74,3 +74,21 @@ def test_shipped_configs_validate(name):
 
     cfg = load_config(DEFAULT_CONFIG.parent / name)
     assert cfg.protocol.max_turns == 5
+
+
+def test_extends_merges_a_profile_section_by_section(tmp_path):
+    """`extends:` reads the base file first; the extending file wins key by key, lists replace."""
+    (tmp_path / "base.yaml").write_text("rollout:\n  n: 4\n  seed: 7\nprompts:\n  levels: [1, 2]\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nrollout:\n  n: 2\nprompts:\n  levels: [3]\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.rollout.n, cfg.rollout.seed, cfg.prompts.levels) == (2, 7, [3])
+
+
+def test_extends_errors_name_the_file(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(DriftError, match="cycle"):
+        load_config(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: missing.yaml\n")
+    with pytest.raises(DriftError, match="extended by"):
+        load_config(tmp_path / "c.yaml")
