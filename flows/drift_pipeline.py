@@ -18,7 +18,7 @@ from drift_core.config import PipelineConfig, load_config, with_overrides
 from flows.setup import flow_setup
 from tasks import tracking
 from tasks.evaluate import evaluate_task
-from tasks.registry import register_task
+from tasks.registry import champion_to_score, register_task, registration_summary
 from tasks.rollout import rollout_task
 from tasks.stage import run_stage
 from tasks.train import train_task
@@ -38,7 +38,7 @@ def drift_pipeline(
     with flow_setup(cfg, refresh=refresh) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
         samples = run_stage(rollout_task, ws, setup.train_prompts, reference, cfg.protocol, cfg.rollout)
-        weighted = run_stage(weights_task, ws, samples, cfg.weights)
+        weighted = run_stage(weights_task, ws, samples, cfg.weights, cfg.protocol.repeat_penalty_lambda)
         candidate = run_stage(train_task, ws, weighted, reference, cfg.protocol, cfg.train)
         ref_eval = run_stage(evaluate_task, ws, reference, test_prompts, cfg.protocol, cfg.eval,
                              stage_name="evaluate-reference")
@@ -46,10 +46,13 @@ def drift_pipeline(
                               baseline=ref_eval, stage_name="evaluate-candidate")
         summary = setup.result() | {"reference": ref_eval.metrics, "candidate": cand_eval.metrics}
         if cfg.registry.enabled:
-            reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, test_prompts, cfg.protocol,
-                            cfg.eval, weighted.fingerprint, cfg.registry, setup.parent.info.run_id)
-            summary |= {"model": reg.name, "version": reg.version, "promoted": reg.promoted,
-                        "decision": reg.decision["reason"]}
+            champion = champion_to_score(ws, cfg.registry, cand_eval.eval_set)  # scored on another eval set
+            champ_eval = None if champion is None else run_stage(
+                evaluate_task, ws, champion, test_prompts, cfg.protocol, cfg.eval, stage_name="evaluate-champion")
+            lineage = {"data_fingerprint": weighted.fingerprint, "rollout_run_id": samples.run_id}
+            reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, champ_eval, lineage,
+                            cfg.registry, setup.parent.info.run_id)
+            summary |= registration_summary(reg, cached=setup.settings.states["register"] == "Cached")
         tracking.log_summary({f"reference_{k}": v for k, v in ref_eval.metrics.items()}
                              | {f"candidate_{k}": v for k, v in cand_eval.metrics.items()})
     return summary

@@ -1,13 +1,14 @@
-"""Register the trained model, tag it, alias it `challenger`, and move `champion` if the gate passes.
+"""Register the trained model, tag its lineage, alias it `challenger`, and move `champion` if the gate passes.
 
-The gate itself is plain logic in drift_core.promotion; this task fetches the champion's
-per-problem outcomes on the same eval set, applies the decision to the registry and logs it.
+The baseline a candidate must beat is the current champion; with no champion yet it is the reference
+model it was trained from (compared directly on the same eval set: the reference is not registered).
+A champion scored on another eval set is evaluated on this one first, as an explicit cached stage
+(`evaluate-champion`, see `champion_to_score`). The gate itself is plain logic in drift_core.promotion.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +17,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from prefect import task
 
-from drift_core.config import EvalConfig, ProtocolConfig
 from drift_core.config.registry import RegistryConfig
+from drift_core.errors import DriftError
 from drift_core.promotion import Decision, decide
 from drift_core.stages.model import ModelRef
 from tasks.evaluate import EvalResult
-from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, cache_key
 from tasks.tracking import metric_name
 
@@ -40,54 +40,110 @@ class RegistryResult(StageResult):
     vs_reference: dict = field(default_factory=dict)
 
 
-# The tracking store is part of the key: pointing at another server registers there anew. The parent
-# run only says where to nest the stage's run.
-@task(name="register", cache_key_fn=cache_key("register", *CODE, ignore=("workspace", "parent_run_id"),
-                                              extra=lambda: [mlflow.get_tracking_uri()]), persist_result=True)
+# The tracking store is part of the key: pointing at another server registers there anew. The parent run
+# only says where to nest the stage's run; the champion's evaluation is read when registering, but a
+# champion that changed since must not register the same candidate twice (the cached decision is shown).
+_KEY = cache_key("register", *CODE, ignore=("workspace", "parent_run_id", "champion_eval"),
+                 extra=lambda: [mlflow.get_tracking_uri()])
+
+
+@task(name="register", cache_key_fn=_KEY, persist_result=True)
 def register_task(workspace: str, candidate: ModelRef, cand_eval: EvalResult, ref_eval: EvalResult,
-                  eval_prompts: PromptsResult, protocol: ProtocolConfig, eval_cfg: EvalConfig,
-                  data_fingerprint: str, cfg: RegistryConfig, parent_run_id: str | None = None) -> RegistryResult:
+                  champion_eval: EvalResult | None, lineage: dict[str, str], cfg: RegistryConfig,
+                  parent_run_id: str | None = None) -> RegistryResult:
+    """`lineage`: data_fingerprint (the weighting) and rollout_run_id, tagged on the version."""
+    from prefect.runtime import flow_run
+
     client = MlflowClient()
     with mlflow.start_run(run_name="register", nested=True, parent_run_id=parent_run_id) as run:
         mlflow.log_dict(cand_eval.per_problem, "eval/per_problem.json")
+        if ref_eval.eval_set == cand_eval.eval_set:  # what `drift promote` gates against with no champion
+            mlflow.log_dict(ref_eval.per_problem, "eval/reference_per_problem.json")
+        champion = _champion(client, cfg.model_name)
+        baseline, outcomes = _baseline(client, champion, cand_eval, ref_eval, champion_eval)
         info = _log_model(candidate, cfg.model_name)
         version = str(info.registered_model_version)
+        decision = _decide(cand_eval.per_problem, outcomes, cfg)
+        decision.reason = f"against {baseline}: {decision.reason}"
         tags = {metric_name(k): str(v) for k, v in cand_eval.metrics.items() if k.startswith(("multi@", "turn_acc@"))}
-        tags |= {"data_fingerprint": data_fingerprint, "model_fingerprint": candidate.fingerprint,
-                 "eval_set": cand_eval.eval_set, "eval_id": cand_eval.eval_id, "run_id": run.info.run_id}
+        tags |= {**lineage, "model_fingerprint": candidate.fingerprint, "eval_set": cand_eval.eval_set,
+                 "eval_id": cand_eval.eval_id, "run_id": run.info.run_id, "flow_run_id": str(flow_run.id or ""),
+                 "baseline": baseline, "promotion": decision.reason[:5000]}
+        figures = ("delta", "p_value", "candidate_value", "champion_value", "ci_low", "ci_high")
+        tags |= {f"gate_{k}": str(v) for k, v in decision.as_dict().items() if k in figures and v is not None}
         for k, v in tags.items():
             client.set_model_version_tag(cfg.model_name, version, k, v)
         client.set_registered_model_alias(cfg.model_name, CHALLENGER, version)
-
-        champion = _champion(client, cfg.model_name)
-        champ_outcomes = None
-        if champion is not None:
-            champ_outcomes = _champion_outcomes(client, cfg.model_name, champion, cand_eval)
-            if champ_outcomes is None:  # scored on another eval set: score it on this one
-                champ_outcomes = _reevaluate(workspace, cfg.model_name, champion.version, eval_prompts,
-                                             protocol, eval_cfg)
-        decision = _decide(cand_eval.per_problem, champ_outcomes, cfg)
-        # Informational: the same gate against the reference (never moves an alias).
-        vs_ref = _decide(cand_eval.per_problem, ref_eval.per_problem, cfg) if (
-            ref_eval.eval_set == cand_eval.eval_set) else None
         if decision.promote:
             client.set_registered_model_alias(cfg.model_name, CHAMPION, version)
-        client.set_model_version_tag(cfg.model_name, version, "promotion", decision.reason)
-        mlflow.log_dict({"decision": decision.as_dict(), "vs_reference": vs_ref.as_dict() if vs_ref else None,
+        mlflow.log_dict({"decision": decision.as_dict(), "baseline": baseline,
                          "champion_version": champion.version if champion else None}, "promotion.json")
     metrics = {f"gate_{k}": float(v) for k, v in decision.as_dict().items()
                if isinstance(v, int | float) and not isinstance(v, bool) and v is not None}
     metrics["promoted"] = float(decision.promote)
-    if vs_ref is not None:
-        metrics |= {f"vs_reference_{k}": float(v) for k in ("delta", "p_value")
-                    if (v := getattr(vs_ref, k)) is not None}
     return RegistryResult(
         fingerprint=candidate.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
         tags={"drift.registered_model": cfg.model_name, "drift.version": version,
               "drift.decision": decision.reason[:5000]},
         mlflow_run_id=run.info.run_id, name=cfg.model_name, version=version, promoted=decision.promote,
-        decision=decision.as_dict(), vs_reference=vs_ref.as_dict() if vs_ref else {},
+        decision=decision.as_dict(),
     )
+
+
+def _baseline(client, champion, cand_eval: EvalResult, ref_eval: EvalResult,
+              champion_eval: EvalResult | None) -> tuple[str, dict | None]:
+    """(what the candidate is compared with, its per-problem outcomes on the candidate's eval set)."""
+    if champion is None:
+        if ref_eval.eval_set != cand_eval.eval_set:
+            return "no baseline (no champion, reference scored on another eval set)", None
+        return "the reference (no champion yet)", ref_eval.per_problem
+    name = f"champion v{champion.version}"
+    if champion.tags.get("eval_set") == cand_eval.eval_set and champion.run_id:
+        stored = _run_artifact(champion.run_id, "eval/per_problem.json")
+        if stored is not None:
+            return name, stored
+    if champion_eval is not None and champion_eval.eval_set == cand_eval.eval_set:
+        return name, champion_eval.per_problem
+    raise DriftError(f"{name} was scored on another eval set and has no evaluation on this one "
+                     "(the evaluate-champion stage provides it)")
+
+
+def champion_to_score(workspace: str, cfg: RegistryConfig, eval_set: str) -> ModelRef | None:
+    """The champion's weights (downloaded into <workspace>/models/registry once) when it was scored on
+    another eval set than `eval_set`, so the flow can evaluate it as a cached stage; else None."""
+    champion = _champion(MlflowClient(), cfg.model_name)
+    if champion is None or champion.tags.get("eval_set") == eval_set:
+        return None
+    local = Path(workspace) / "models" / "registry" / f"{cfg.model_name}-v{champion.version}"
+    if not (local / "MLmodel").is_file():
+        mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{cfg.model_name}/{champion.version}",
+                                            dst_path=str(local))
+    return ModelRef.of(str(hf_dir(local)))
+
+
+def registration_summary(reg: RegistryResult, cached: bool) -> dict:
+    """What `drift run` reports: the version, whether it is the champion now, and why. A cached
+    registration reports the decision it stored and where the alias stands today."""
+    now = champion_version(reg.name)
+    decision = reg.decision["reason"]
+    if cached:
+        decision = f"registered earlier (cached), champion now v{now or '-'}; its decision then: {decision}"
+    return {"model": reg.name, "version": reg.version, "promoted": now == reg.version, "decision": decision}
+
+
+def champion_version(name: str) -> str | None:
+    """The version the `champion` alias points at now (None: none yet)."""
+    champion = _champion(MlflowClient(), name)
+    return champion.version if champion else None
+
+
+def _run_artifact(run_id: str | None, path: str) -> dict | None:
+    if not run_id:
+        return None
+    try:
+        return json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)).read_text())
+    except (MlflowException, OSError):
+        return None
 
 
 def _log_model(candidate: ModelRef, name: str):
@@ -112,29 +168,6 @@ def _champion(client: MlflowClient, name: str):
         return None  # no champion yet
 
 
-def _champion_outcomes(client: MlflowClient, name: str, champion, cand_eval: EvalResult) -> dict | None:
-    """The champion's per-problem t_star as its registration logged it, if on the same eval set."""
-    if champion.tags.get("eval_set") != cand_eval.eval_set or not champion.run_id:
-        return None
-    path = mlflow.artifacts.download_artifacts(run_id=champion.run_id, artifact_path="eval/per_problem.json")
-    return json.loads(Path(path).read_text())
-
-
-def _reevaluate(workspace: str, name: str, version: str, eval_prompts: PromptsResult, protocol: ProtocolConfig,
-                eval_cfg: EvalConfig) -> dict[str, int | None]:
-    """Evaluate the champion's registered weights on the candidate's eval set (the same stage, so the
-    same protocol: a benchmark's own instruction included)."""
-    from drift_core.stages.evaluate import evaluate_stage
-    from drift_core.store import Workspace
-
-    with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=tmp)
-        champion = ModelRef.of(str(hf_dir(Path(local))))
-        res = evaluate_stage(Workspace(workspace), champion, eval_prompts.prompt_set, protocol, eval_cfg,
-                             progress=False)
-    return res.per_problem
-
-
 def hf_dir(model_dir: Path) -> Path:
     """The Hugging Face directory inside a downloaded pyfunc model (its MLmodel says where)."""
     import yaml
@@ -143,15 +176,41 @@ def hf_dir(model_dir: Path) -> Path:
     return model_dir / meta["flavors"]["python_function"]["artifacts"]["hf"]["path"]
 
 
-def _decide(candidate: dict, champion: dict | None, cfg: RegistryConfig) -> Decision:
-    gate = cfg.gate
-    return decide(candidate, champion, metric=cfg.metric, gate=gate, confidence=cfg.confidence,
+def _decide(candidate: dict, baseline: dict | None, cfg: RegistryConfig) -> Decision:
+    """The gate against the baseline's outcomes. Without any baseline nothing is promoted (except by the
+    gate 'always'): a candidate must beat something measured on its own eval set."""
+    if baseline is None and cfg.gate != "always":
+        return Decision(False, "nothing to compare with on this eval set: stays challenger", cfg.metric, cfg.gate,
+                        n_problems=len(candidate))
+    return decide(candidate, baseline, metric=cfg.metric, gate=cfg.gate, confidence=cfg.confidence,
                   min_delta=cfg.min_delta, bootstrap_samples=cfg.bootstrap_samples, seed=cfg.seed)
 
 
-def promote(name: str, version: str, reason: str = "promoted by hand") -> None:
-    """`drift promote`: move `champion` to a version, recording why on the version."""
+def promote(name: str, version: str, reason: str = "promoted by hand", *, force: bool = False,
+            cfg: RegistryConfig | None = None) -> Decision | None:
+    """`drift promote`: move `champion` to a version if it passes the gate against the current champion
+    (or, with none, the reference it was trained from), on the same eval set. `force` moves it anyway
+    and records the reason with the failed gate. Returns the gate's decision (None when not computable)."""
+    cfg = cfg or RegistryConfig(model_name=name)
     client = MlflowClient()
-    client.get_model_version(name, version)  # raises a clear MlflowException when absent
+    mv = client.get_model_version(name, version)  # raises a clear MlflowException when absent
+    champion = _champion(client, name)
+    if champion is not None and champion.version == str(version):
+        return None
+    outcomes = _run_artifact(mv.run_id, "eval/per_problem.json")
+    if champion is None:
+        baseline, base = "the reference", _run_artifact(mv.run_id, "eval/reference_per_problem.json")
+    else:
+        baseline = f"champion v{champion.version}"
+        same = champion.tags.get("eval_set") == mv.tags.get("eval_set")
+        base = _run_artifact(champion.run_id, "eval/per_problem.json") if same else None
+    decision = _decide(outcomes, base, cfg) if outcomes is not None and base is not None else None
+    verdict = f"against {baseline}: " + (decision.reason if decision else "not scored on the same eval set")
+    if decision is None or not decision.promote:
+        if not force:
+            raise DriftError(f"{name} v{version} does not pass the gate {verdict}; pass --force with a --reason "
+                             "to promote it anyway")
+        reason = f"{reason} (forced; gate {verdict})"
     client.set_registered_model_alias(name, CHAMPION, version)
     client.set_model_version_tag(name, version, "promotion", reason)
+    return decision

@@ -50,19 +50,27 @@ def serve_cmd(
 def promote_cmd(
     name: str = typer.Argument(..., help="Registered model name, e.g. drift-policy."),
     version: str = typer.Argument(..., help="Version to make the champion."),
+    config: Path | None = ConfigOpt,
+    set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
-    reason: str = typer.Option("promoted by hand", help="Recorded on the version as its 'promotion' tag."),
+    reason: str | None = typer.Option(None, help="Recorded on the version as its 'promotion' tag."),
+    force: bool = typer.Option(False, help="Promote even if the gate fails (needs --reason)."),
 ) -> None:
-    """Move the `champion` alias to NAME VERSION by hand (MLFLOW_TRACKING_URI or the workspace store)."""
-    cfg = resolve_config(None, None, workspace)
+    """Move the `champion` alias to NAME VERSION if it passes the gate (registry.*) against the current
+    champion, or the reference with none, on the same eval set; --force --reason '...' overrides it."""
+    cfg = resolve_config(config, set_, workspace)
+    if force and not reason:
+        raise DriftError("--force needs a --reason (it is recorded on the version)")
     from mlflow.exceptions import MlflowException
 
     from tasks.registry import promote
     from tasks.tracking import setup
 
     uri = setup(cfg.workspace)
+    gate = cfg.registry.model_copy(update={"model_name": name})
     try:
-        promote(name, version, reason)
+        decision = promote(name, version, reason or "promoted by hand", force=force, cfg=gate)
     except MlflowException as exc:
         raise DriftError(f"cannot promote {name} v{version} in {uri}: {exc.message}") from None
-    typer.echo(f"{name} v{version} is now the champion ({uri})")
+    why = f" ({decision.reason})" if decision is not None else ""
+    typer.echo(f"{name} v{version} is now the champion{why} ({uri})")

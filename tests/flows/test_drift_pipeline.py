@@ -68,11 +68,17 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
 
 def test_first_run_computes_every_stage(runs):
     assert runs["first"]["api_states"] == dict.fromkeys(STAGES, "Completed")
-    assert runs["first"]["promoted"] is True  # no champion yet
+    # No champion yet: the reference is the baseline, so the candidate is champion only if it beat it.
+    first = runs["first"]
+    assert first["decision"].startswith("against the reference (no champion yet)")
+    assert first["promoted"] == ("significant" in first["decision"])
 
 
 def test_identical_rerun_is_cached_everywhere(runs):
     assert runs["again"]["api_states"] == dict.fromkeys(STAGES, "Cached")
+    # A cached registration says so, with where the alias stands now (not a stale "promoted").
+    assert runs["again"]["decision"].startswith("registered earlier (cached)")
+    assert runs["again"]["version"] == runs["first"]["version"]
     assert runs["again"]["seconds"] < 60
 
 
@@ -131,12 +137,12 @@ def test_prefect_flow_run_links_to_mlflow(runs, prefect_server):
     assert f"mlflow-run:{runs['first']['mlflow_run_id']}" in fr.tags
 
 
-def test_champion_loads_from_the_registry_and_generates(runs):
+def test_registered_model_loads_from_the_registry_and_generates(runs):
     import mlflow
 
     from tasks.tracking import tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri(runs["ws"]))
-    model = mlflow.pyfunc.load_model("models:/drift-policy@champion")
+    model = mlflow.pyfunc.load_model("models:/drift-policy@challenger")  # champion only if it beat the reference
     out = model.predict(["What is 2 + 3?"], params={"max_new_tokens": 4, "prefill": "<answer>"})
     assert len(out) == 1 and isinstance(out[0], str) and out[0].startswith("<answer>")

@@ -158,9 +158,9 @@ def test_uis_show_the_run_form_and_the_champion(served, tmp_path):
             page.get_by_text("Beta (Optional)").first.scroll_into_view_if_needed()
             shots["prefect_weights"] = tmp_path / "prefect_run_form_weights.png"
             page.screenshot(path=str(shots["prefect_weights"]))
-            # MLflow: the registered model page with the champion alias.
+            # MLflow: the registered model page with its aliases (challenger; champion only past the gate).
             page.goto(f"{served['mlflow']}/#/models/drift-policy")
-            page.get_by_text("champion").first.wait_for(timeout=60_000)
+            page.get_by_text("challenger").first.wait_for(timeout=60_000)
             shots["mlflow"] = tmp_path / "mlflow_registered_model.png"
             page.screenshot(path=str(shots["mlflow"]), full_page=True)
         finally:
