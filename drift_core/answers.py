@@ -12,6 +12,8 @@ import threading
 from functools import lru_cache
 
 _SPECIAL = ("<think>", "</think>", "<answer>", "</answer>")
+# Chat-template tokens the reference also removes from answers and thoughts (protocol.strip_special_tokens).
+CHAT_TOKENS = ("<|im_start|>", "<|im_end|>")
 _ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _THINK_ANSWER_RE = re.compile(r"<think>(.*?)</think>\s*<answer>(.*?)</answer>", re.DOTALL)
 
@@ -19,24 +21,57 @@ _THINK_ANSWER_RE = re.compile(r"<think>(.*?)</think>\s*<answer>(.*?)</answer>", 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 
 
-def extract_answer(response: str, think: bool = False) -> str | None:
+def _clean(text: str, strip_special_tokens: bool) -> str:
+    # The reference's order: the tags, then the chat tokens, each removed everywhere; then outer whitespace.
+    for tok in _SPECIAL + (CHAT_TOKENS if strip_special_tokens else ()):
+        text = text.replace(tok, "")
+    return text.strip()
+
+
+def extract_answer(response: str, think: bool = False, strip_special_tokens: bool = False) -> str | None:
     """The text inside <answer>...</answer> (after a <think> block when `think`), or None.
 
+    The tags (and with `strip_special_tokens` the chat tokens of CHAT_TOKENS) are removed from it first.
     An empty answer counts as unparseable, as in the reference (it earns the format penalty).
     """
     match = (_THINK_ANSWER_RE if think else _ANSWER_RE).search(response)
     if not match:
         return None
-    answer = match.group(2 if think else 1)
-    for tok in _SPECIAL:
-        answer = answer.replace(tok, "")
-    answer = answer.strip()
-    return answer or None
+    return _clean(match.group(2 if think else 1), strip_special_tokens) or None
 
 
-def extract_think(response: str) -> str:
+def split_answers(text: str, separator: str) -> list[str]:
+    """The non-empty parts of `text` split on `separator`, stripped (the reference's several answers per turn)."""
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def parse_answer(
+    response: str,
+    think: bool = False,
+    *,
+    multi_answer: str = "whole",
+    separator: str = "||",
+    strip_special_tokens: bool = False,
+) -> tuple[str | None, str | None]:
+    """(answer scored, answer text kept in the stored message); (None, None) when unparseable.
+
+    multi_answer 'whole': both are the extracted text. 'first': the extracted text split on `separator`;
+    the first part is scored; the stored text is that part when there were several, else the extracted
+    text unchanged (so '12 ||' is stored as is), as the reference rebuilds its message.
+    """
+    text = extract_answer(response, think=think, strip_special_tokens=strip_special_tokens)
+    if text is None or multi_answer == "whole":
+        return text, text
+    parts = split_answers(text, separator)
+    if not parts:
+        return None, None
+    return parts[0], (parts[0] if len(parts) > 1 else text)
+
+
+def extract_think(response: str, strip_special_tokens: bool = False) -> str:
+    """The thoughts of a '<think>...</think><answer>...</answer>' response, tags removed as in the answer."""
     match = _THINK_ANSWER_RE.search(response)
-    return match.group(1).strip() if match else ""
+    return _clean(match.group(1), strip_special_tokens) if match else ""
 
 
 def canonical_response(answer: str, think: bool = False, thought: str = "") -> str:
@@ -59,16 +94,23 @@ def _as_math(text: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def is_correct(answer: str | None, gold: str) -> bool:
-    """True when `answer` matches `gold`: equal after normalisation, or equal as math (math-verify).
+def is_correct(answer: str | None, gold: str, verifier: str = "math-verify") -> bool:
+    """True when `answer` matches `gold` under `verifier` (protocol.verifier).
 
-    So '\\frac{1}{2}' equals '0.5' and 'A' equals 'a'. math-verify's timeout uses signals, which
+    'exact' (the reference's): equal after normalisation, so 'A' equals 'a' but '0.5' is not
+    '\\frac{1}{2}'. 'math-verify': equal after normalisation, or equal as math by math-verify, so
+    '\\frac{1}{2}' equals '0.5' and '12.0' equals '12'. math-verify's timeout uses signals, which
     only work on the main thread; elsewhere (Prefect task threads) it runs without one.
     """
-    if not answer:
+    norm = normalize_answer(answer)
+    if not norm:  # no answer, or only whitespace (the reference's invalid action)
         return False
-    if normalize_answer(answer) == normalize_answer(gold):
+    if norm == normalize_answer(gold):
         return True
+    if verifier == "exact":
+        return False
+    if verifier != "math-verify":
+        raise ValueError(f"unknown verifier {verifier!r}; expected 'math-verify' or 'exact'")
     from math_verify import parse, verify  # heavy import (sympy): only when needed
 
     main = threading.current_thread() is threading.main_thread()

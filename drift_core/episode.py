@@ -1,22 +1,42 @@
 """One multi-turn correction episode (docs/design.md §1): messages, parsing, rewards, penalties.
 
 Pure state, no model: the batched loop in `drift_core.multiturn` drives many of these at once.
+`messages` is exactly what the model saw (prefill aside), so training on the stored trajectories
+trains on the contexts of the prompt mode they were sampled with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drift_core.answers import canonical_response, extract_answer, extract_think, is_correct, normalize_answer
+from drift_core.answers import canonical_response, extract_think, is_correct, normalize_answer, parse_answer
 from drift_core.config.protocol import ProtocolConfig
 
 
-def initial_messages(question: str, protocol: ProtocolConfig) -> list[dict[str, str]]:
-    """System + user message with instruction, problem and required format (the reference's 'simple' mode)."""
-    user = (
-        f"{protocol.instruction}\n\nProblem:\n{question}\n\n"
-        f"Always output: {protocol.format_hint} with no extra text. Strictly follow this format."
+def turn_header(protocol: ProtocolConfig, turn: int, state: str, actions_left: int) -> str:
+    """Full mode: the block that closes the user message before assistant turn `turn`."""
+    return protocol.turn_header.format(
+        turn=turn,
+        state=state,
+        actions_left=actions_left,
+        format_hint=protocol.format_hint,
+        max_response_length=protocol.max_response_length,
     )
+
+
+def initial_messages(question: str, protocol: ProtocolConfig) -> list[dict[str, str]]:
+    """System + user message with instruction, problem and required format.
+
+    'simple' mode: instruction, 'Problem:', the problem and the format line. 'full' mode (the reference's
+    training rollouts): instruction, then the turn-1 header (state = the problem, max_turns actions left).
+    """
+    if protocol.prompt_mode == "full":
+        user = f"{protocol.instruction}\n" + turn_header(protocol, 1, question, protocol.max_turns)
+    else:
+        user = (
+            f"{protocol.instruction}\n\nProblem:\n{question}\n\n"
+            f"Always output: {protocol.format_hint} with no extra text. Strictly follow this format."
+        )
     return [{"role": "system", "content": protocol.system_message}, {"role": "user", "content": user}]
 
 
@@ -68,15 +88,22 @@ class Episode:
             raise RuntimeError(f"episode {self.prompt_id}/{self.sample_idx} is already finished")
         p = self.protocol
         response = prefill_text(p) + generated
-        answer = extract_answer(response, think=p.think)
+        answer, shown = parse_answer(
+            response,
+            think=p.think,
+            multi_answer=p.multi_answer,
+            separator=p.answer_separator,
+            strip_special_tokens=p.strip_special_tokens,
+        )
         t = self.num_turns + 1
         if answer is None:
             # Reference: no parseable answer -> format penalty, raw text kept, the turn still counts.
             correct, penalty, content, norm = False, p.format_penalty, response, ""
         else:
-            correct = is_correct(answer, self.gold)
+            correct = is_correct(answer, self.gold, p.verifier)
             penalty = 0.0
-            content = canonical_response(answer, p.think, extract_think(response) if p.think else "")
+            thought = extract_think(response, p.strip_special_tokens) if p.think else ""
+            content = canonical_response(shown, p.think, thought)
             norm = normalize_answer(answer)
             self.answer_norms.append(norm)
         self.format_penalty += penalty
@@ -99,5 +126,18 @@ class Episode:
         elif t >= p.max_turns:
             self.done = True
         else:
-            self.messages.append({"role": "user", "content": p.feedback_incorrect})
+            self.messages.append({"role": "user", "content": self.feedback(turn)})
         return turn
+
+    def feedback(self, last: Turn) -> str:
+        """The user message after the wrong or unparseable turn `last`.
+
+        Full mode, as the reference's environment: the state stays the problem until a turn had a parsed
+        answer (an unparseable turn does not step it), then it is feedback_incorrect; actions left count
+        the turns with a parsed answer."""
+        p = self.protocol
+        if p.prompt_mode == "simple":
+            return p.feedback_incorrect
+        state = p.feedback_incorrect if self.answer_norms else self.question
+        left = max(p.max_turns - len(self.answer_norms), 0)
+        return p.feedback_header.format(reward=float(last.reward)) + turn_header(p, last.turn + 1, state, left)

@@ -75,6 +75,7 @@ def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protoco
     from drift_core.chat import load_tokenizer
 
     t0 = time.perf_counter()
+    protocol = protocol.for_eval(cfg.prompt_mode)  # the episodes (and the eval id) use eval.prompt_mode
     prompts = prompts[: cfg.limit] if cfg.limit else prompts
     problems = check_prompts(prompts)
     model_path = str(model_path)
@@ -92,7 +93,7 @@ def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protoco
     try:
         episodes = run_episodes(
             engine, tokenizer, problems, protocol, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, progress=bar,
+            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, seed_scheme=cfg.seed_scheme, progress=bar,
         )
     finally:
         bar.close()

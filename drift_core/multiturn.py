@@ -14,8 +14,17 @@ from tqdm.auto import tqdm
 
 from drift_core.chat import render
 from drift_core.config.protocol import ProtocolConfig
+from drift_core.config.rollout import SeedScheme
 from drift_core.engines.base import Engine, Sampling
 from drift_core.episode import Episode, prefill_text
+
+
+def turn_seed(seed: int, turn: int, scheme: SeedScheme = "per_turn") -> int:
+    """Seed of turn `turn`'s generate call: 'per_turn' = seed at turn 1, seed + 1000 * turn after it
+    (each turn draws fresh numbers); 'fixed' = `seed` on every call (the reference's scheme)."""
+    if scheme not in ("per_turn", "fixed"):
+        raise ValueError(f"unknown seed scheme {scheme!r}; expected 'per_turn' or 'fixed'")
+    return seed if scheme == "fixed" or turn == 1 else seed + 1000 * turn
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,12 @@ def run_episodes(
     top_p: float,
     max_new_tokens: int,
     seed: int,
+    seed_scheme: SeedScheme = "per_turn",
     progress: TokenRate | None = None,
 ) -> list[Episode]:
-    """Run n episodes per problem to completion; returns them ordered by (problem, sample_idx)."""
+    """Run n episodes per problem to completion; returns them ordered by (problem, sample_idx).
+
+    Turn t's generate call gets `turn_seed(seed, t, seed_scheme)`."""
     prefill = prefill_text(protocol)
     episodes = [
         Episode(prompt_id=p.prompt_id, sample_idx=s, question=p.question, gold=p.gold, protocol=protocol)
@@ -65,14 +77,16 @@ def run_episodes(
     ]
     # Turn 1: one rendered prompt per problem, n samples each (prefix shared across samples).
     first = [render(tokenizer, episodes[i * n].messages, prefill) for i in range(len(problems))]
-    outs = engine.generate(first, Sampling(n, temperature, top_p, max_new_tokens, seed))
+    sampling = Sampling(n, temperature, top_p, max_new_tokens, turn_seed(seed, 1, seed_scheme))
+    outs = engine.generate(first, sampling)
     _apply([e for e in episodes], [c for group in outs for c in group], progress)
     for t in range(2, protocol.max_turns + 1):
         active = [e for e in episodes if not e.done]
         if not active:
             break
         texts = [render(tokenizer, e.messages, prefill) for e in active]
-        outs = engine.generate(texts, Sampling(1, temperature, top_p, max_new_tokens, seed + 1000 * t))
+        sampling = Sampling(1, temperature, top_p, max_new_tokens, turn_seed(seed, t, seed_scheme))
+        outs = engine.generate(texts, sampling)
         _apply(active, [group[0] for group in outs], progress)
     return episodes
 

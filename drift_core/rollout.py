@@ -41,6 +41,11 @@ def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, 
     return "r-" + digest(model, prompt_ids, protocol, cfg.model_copy(update={"run_id": None}))[:12]
 
 
+def shard_seed(cfg: RolloutConfig, shard: int) -> int:
+    """Base seed of shard `shard`'s episodes: its own per shard ('per_turn'), or cfg.seed ('fixed')."""
+    return cfg.seed if cfg.seed_scheme == "fixed" else cfg.seed * 100_003 + shard
+
+
 def rollout(
     workspace: Workspace,
     prompts: list[dict],
@@ -98,7 +103,8 @@ def rollout(
                     temperature=cfg.temperature,
                     top_p=cfg.top_p,
                     max_new_tokens=cfg.max_new_tokens,
-                    seed=cfg.seed * 100_003 + k,
+                    seed=shard_seed(cfg, k),
+                    seed_scheme=cfg.seed_scheme,
                     progress=bar,
                 )
                 tokens += sum(t.completion_tokens for e in eps for t in e.turns)

@@ -13,7 +13,7 @@ from drift_core.stages.evaluate import evaluate_stage
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
 from tasks.prompts import PromptsResult
-from tasks.stage import StageResult, cache_key, input_fingerprint
+from tasks.stage import StageResult, input_fingerprint
 
 
 @dataclass
@@ -26,7 +26,9 @@ class EvalResult(StageResult):
 
 
 def eval_set_fingerprint(prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig) -> str:
-    return digest(prompts.fingerprint, protocol, cfg)
+    """What makes two evaluations comparable: the problems, the protocol as evaluation runs it (its own
+    prompt mode: a rollout-only protocol change keeps the eval set) and the eval settings."""
+    return digest(prompts.fingerprint, protocol.for_eval(cfg.prompt_mode), cfg)
 
 
 def multi_curve(metrics: dict, max_turns: int) -> list[float]:
@@ -36,7 +38,15 @@ def multi_curve(metrics: dict, max_turns: int) -> list[float]:
 CODE = ("drift_core.stages.evaluate", "drift_core.plots")
 
 
-@task(name="evaluate", cache_key_fn=cache_key("evaluate", *CODE), persist_result=True)
+def _key(context, parameters: dict) -> str:
+    """Code, the model and the eval set (so a rollout-only protocol change keeps the evaluations)."""
+    p = parameters
+    fields = {"model": p["model"], "eval_set": eval_set_fingerprint(p["prompts"], p["protocol"], p["cfg"]),
+              "baseline": p.get("baseline")}
+    return f"evaluate-{input_fingerprint(CODE, fields)}"
+
+
+@task(name="evaluate", cache_key_fn=_key, persist_result=True)
 def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
                   cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
     """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""

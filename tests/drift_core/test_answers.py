@@ -1,6 +1,6 @@
 import pytest
 
-from drift_core.answers import extract_answer, is_correct, normalize_answer
+from drift_core.answers import extract_answer, extract_think, is_correct, normalize_answer, parse_answer
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,52 @@ def test_is_correct_off_main_thread():
 
     with ThreadPoolExecutor(1) as ex:
         assert ex.submit(is_correct.__wrapped__, "\\frac{2}{4}", "0.5").result() is True
+
+
+@pytest.mark.parametrize(
+    "answer,gold,ok",
+    [
+        ("0.5", "\\frac{1}{2}", False),  # math-verify would accept both of these
+        ("12.0", "12", False),
+        (" 1 2 ", "12", True),  # the reference's normaliser: lower-case, whitespace removed
+        ("A", "a", True),
+        ("12<|im_end|>", "12", False),  # math-verify accepts this one too; strip_special_tokens is for exact
+        ("   ", "", False),  # a blank answer is never correct, not even against a blank gold
+        ("x", "", False),
+    ],
+)
+def test_exact_verifier_is_the_references(answer, gold, ok):
+    assert is_correct(answer, gold, "exact") is ok
+
+
+def test_math_verify_is_more_lenient():
+    assert is_correct("0.5", "\\frac{1}{2}", "math-verify") and is_correct("12.0", "12", "math-verify")
+    with pytest.raises(ValueError):
+        is_correct("1", "2", "fuzzy")
+
+
+@pytest.mark.parametrize(
+    "response,kw,expected",
+    [
+        ("<answer>12 || 13</answer>", {}, ("12 || 13", "12 || 13")),  # default: the whole text
+        ("<answer>12 || 13</answer>", {"multi_answer": "first"}, ("12", "12")),
+        ("<answer> 12 ||</answer>", {"multi_answer": "first"}, ("12", "12 ||")),  # one part: stored unchanged
+        ("<answer>|| ||</answer>", {"multi_answer": "first"}, (None, None)),  # no part: unparseable
+        ("<answer>1 ; 2</answer>", {"multi_answer": "first", "separator": ";"}, ("1", "1")),
+        ("<answer>12<|im_end|></answer>", {}, ("12<|im_end|>", "12<|im_end|>")),
+        ("<answer>12<|im_end|></answer>", {"strip_special_tokens": True}, ("12", "12")),
+        ("<answer><|im_end|></answer>", {"strip_special_tokens": True}, (None, None)),
+            # tokens go before the split: '<|im_start|>' alone is no answer; one part left -> stored unchanged
+        ("<answer><|im_start|> || 7</answer>", {"multi_answer": "first", "strip_special_tokens": True},
+         ("7", "|| 7")),
+    ],
+)
+def test_parse_answer_options(response, kw, expected):
+    assert parse_answer(response, **kw) == expected
+
+
+def test_think_text_loses_tags_as_the_answer_does():
+    r = "<think>try <answer>3</answer> no<|im_end|></think><answer>4</answer>"
+    assert extract_think(r) == "try 3 no<|im_end|>"
+    assert extract_think(r, strip_special_tokens=True) == "try 3 no"
+    assert extract_answer(r, think=True) == "4"

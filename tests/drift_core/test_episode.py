@@ -70,3 +70,36 @@ def test_think_mode_and_prefill():
     e.step("2+2=4</think><answer>4</answer>", 9)
     assert e.messages[-1]["content"] == "<think>2+2=4</think><answer>4</answer>"
     assert e.t_star == 1
+
+
+def test_full_mode_initial_message_and_feedback():
+    # the reference's build_initial_messages / build_reward_message with prompt_mode 'full', written out
+    block = ("Turn {t}:\nState:\n{s}\nYou have {a} actions left. Always output: <answer> [your answer] </answer> "
+             "with no extra text. Strictly follow this format. Max response length: 400 words (tokens).\n")
+    e = ep(prompt_mode="full", max_turns=3)
+    assert e.messages[1]["content"] == (
+        "You are solving Math problems. Only give the final answer between <answer> and </answer>.\n"
+        + block.format(t=1, s="What is 2 + 2?", a=3))
+    e.step("5</answer>", 3)
+    assert e.messages[-1] == {"role": "user", "content": "Reward:\n0.0\n"
+                              + block.format(t=2, s="Incorrect. Please think again.", a=2)}
+    e.step("no tags", 3)  # unparseable: the state stays, no action is used up
+    assert e.messages[-1]["content"] == "Reward:\n0.0\n" + block.format(t=3, s="Incorrect. Please think again.", a=2)
+    e.step("4</answer>", 3)
+    assert (e.t_star, e.format_penalty, e.answer_norms) == (3, -0.1, ["5", "4"])
+
+
+@pytest.mark.parametrize("verifier,correct", [("math-verify", True), ("exact", False)])
+def test_verifier(verifier, correct):
+    e = Episode("p", 0, "half?", "\\frac{1}{2}", ProtocolConfig(verifier=verifier, max_turns=2))
+    t = e.step("0.5</answer>", 2)
+    assert (t.correct, t.reward, e.t_star) == (correct, float(correct), 1 if correct else None)
+
+
+def test_first_answer_and_stripped_tokens_in_the_stored_message():
+    p = ProtocolConfig(think=True, multi_answer="first", strip_special_tokens=True)
+    e = Episode("p", 0, "q", "12", p)
+    t = e.step("a<|im_end|></think><answer>12 || 13<|im_end|></answer>", 9)
+    assert (t.answer, t.answer_norm, t.correct, e.t_star) == ("12", "12", True, 1)
+    assert t.response == "<think>a<|im_end|></think><answer>12 || 13<|im_end|></answer>"  # raw kept in turns
+    assert e.messages[-1]["content"] == "<think>a</think><answer>12</answer>"

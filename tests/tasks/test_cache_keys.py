@@ -98,3 +98,13 @@ def test_run_and_eval_ids_use_the_same_content_dump():
         "m", "d", ["a"], p, EvalConfig())
     assert default_eval_id("m", "d", ["a"], p, EvalConfig(max_new_tokens=2)) != default_eval_id(
         "m", "d", ["a"], p, EvalConfig())
+
+
+def test_a_rollout_only_protocol_change_keeps_the_evaluation():
+    """eval.prompt_mode decides how evaluation prompts; protocol.prompt_mode (rollouts) does not enter its key."""
+    k = dict(workspace="/ws", model=ModelRef("/a", "m"), prompts=PromptsResult(fingerprint="e1"),
+             cfg=EvalConfig(), baseline=None)
+    simple = key(evaluate_task, protocol=ProtocolConfig(), **k)
+    assert key(evaluate_task, protocol=ProtocolConfig(prompt_mode="full"), **k) == simple
+    assert key(evaluate_task, protocol=ProtocolConfig(max_turns=2), **k) != simple
+    assert key(evaluate_task, protocol=ProtocolConfig(), **(k | {"cfg": EvalConfig(prompt_mode="full")})) != simple
