@@ -28,11 +28,12 @@ from drift_core.config import WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
-from drift_core.weights import compute_returns
+from drift_core.weights import DEFAULT_REPEAT_PENALTY_LAMBDA, compute_returns
 
 SHARD_RECORDS = 250_000  # records per Parquet shard
 SHARD_CODEC = "snappy"  # cheaper to write than zstd (the import's largest cost); DuckDB reads both
 MANIFEST = "_import.json"
+MAX_REWARD_TURN = 1000  # turn_rewards keys t<n> beyond this are refused (a list of n rewards per record)
 DEFAULT_GAMMA = WeightsConfig.model_fields["gamma"].default
 
 
@@ -68,11 +69,13 @@ def import_jsonl(
     memory_limit: str = "1GB",
     shard_records: int = SHARD_RECORDS,
     returns_gamma: float | None = DEFAULT_GAMMA,
+    returns_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA,
 ) -> ImportResult:
     """Load a reference-format trajectory JSONL into trajectories/turns under one run_id.
 
-    returns_gamma: also fill the returns table at this discount (None: don't), so that a first
-    `drift weights` at that gamma has only the weights left to compute."""
+    returns_gamma: also fill the returns table at this discount (None: don't), and returns_lambda
+    (protocol.repeat_penalty_lambda), so that a first `drift weights` with them has only the weights
+    left to compute."""
     t0 = time.perf_counter()
     path = Path(path)
     if not path.is_file():
@@ -96,7 +99,8 @@ def import_jsonl(
         existing = _existing_run(workspace, run_id, digest, path)
         if existing is not None:
             return existing
-        params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}"}
+        params = {"path": str(path), "run_id": run_id, "policy": policy or f"imported:{path.name}",
+                  "max_reward_turn": MAX_REWARD_TURN}
         run_sql(con, "io/import_reference_unusual", {"path": str(path), "scan": unusual > 0})
         try:
             run_sql(con, "io/import_reference_staged", params)
@@ -119,7 +123,7 @@ def import_jsonl(
         workspace.connect().close()  # makes the new run visible in the warehouse's views
         return ImportResult(run_id, n, shards, time.perf_counter() - t0)
     t1 = time.perf_counter()
-    compute_returns(workspace, run_id, returns_gamma, memory_limit=memory_limit)
+    compute_returns(workspace, run_id, returns_gamma, memory_limit=memory_limit, repeat_penalty_lambda=returns_lambda)
     t2 = time.perf_counter()
     return ImportResult(run_id, n, shards, t2 - t0, returns_seconds=t2 - t1)
 

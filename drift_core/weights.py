@@ -4,14 +4,16 @@
 its model sql/<table>.sql (one SELECT) by drift_core/sqlfiles.py, which reads keys, dependencies and
 the rows a write replaces from sql/tables/<table>.sql:
     prompt_groups       an integer key per (run, prompt), never changed
-    returns             one row per trajectory and gamma (+ returns_state: the shards they came from)
+    returns             one row per trajectory, gamma and repeat_penalty_lambda (+ returns_state: the
+                        shards they came from)
     weightings          one row per run and weighting: its key, options and weighting_id
     weight_rows         one row per trajectory and weighting, integers and doubles only (fast to write)
     weight_groups       one row per prompt group and weighting
     weight_diagnostics  one row per run and weighting
 The `weights` view joins weightings + weight_rows + weight_groups + returns (docs/design.md §5).
-A weighting is keyed by (scheme, beta_spec, gamma); recomputing one replaces its rows, others stay;
-recomputing returns deletes the weightings computed from them (the runner's invalidation).
+A weighting is keyed by (scheme, beta_spec, gamma, repeat_penalty_lambda); recomputing one replaces its
+rows, others stay; recomputing returns deletes the weightings computed from them (the runner's
+invalidation). repeat_penalty_lambda is protocol.repeat_penalty_lambda (the reference's 0.5 by default).
 `returns` rows of a run are reused while its shard files are unchanged (table returns_state);
 `compute_returns` fills them ahead (import-jsonl does, so a first `drift weights` only weights).
 `training_set` reads one weighting back, joined to the messages, for the trainer.
@@ -40,6 +42,9 @@ DERIVED_TABLES = sqlfiles.downstream("trajectories")
 # What one weighting writes: weightings and the tables built from it (a test checks that these are all
 # of them), in build order. Named, so that the stage's code fingerprint covers their model files.
 WEIGHTING_TABLES = sqlfiles.in_build_order({"weightings", "weight_rows", "weight_groups", "weight_diagnostics"})
+# The reference's repeat-penalty scale (protocol.repeat_penalty_lambda's default): what callers that do
+# not pass one get, and what warehouses from before the column computed with.
+DEFAULT_REPEAT_PENALTY_LAMBDA = 0.5
 # beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
 AUTO_BETA_RANGE = (1e-3, 1e3)
 AUTO_BETA_STEPS = 40
@@ -76,7 +81,8 @@ class WeightsSummary:
     target_ess: float | None = None  # set for beta='auto'
     target_met: bool | None = None  # False when even the largest beta misses target_ess
     seconds: float = 0.0
-    returns_reused: bool = False  # the runs' returns at this gamma were up to date
+    returns_reused: bool = False  # the runs' returns at this gamma and lambda were up to date
+    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA  # the returns' repeat-penalty scale
 
     @property
     def mean_ess_fraction(self) -> float | None:
@@ -139,6 +145,7 @@ def shard_signature(workspace: Workspace, run_id: str) -> str:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     _drop_old_layout(con)
+    _add_lambda_column(con)
     sqlfiles.ensure_tables(con, DERIVED_TABLES)
 
 
@@ -147,6 +154,13 @@ def _drop_old_layout(con: duckdb.DuckDBPyConnection) -> None:
     returns.group_key. Everything derived is recomputed from the shards, so drop it (one time)."""
     if run_sql(con, "lookups/old_weights_layout").fetchone()[0]:
         run_sql(con, "migrations/drop_old_weights_layout")
+
+
+def _add_lambda_column(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses from before repeat_penalty_lambda was a key column computed every return at the fixed
+    0.5: label their rows so (one time; nothing is recomputed)."""
+    if run_sql(con, "lookups/old_lambda_layout").fetchone()[0]:
+        run_sql(con, "migrations/add_repeat_penalty_lambda")
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -159,6 +173,7 @@ def compute_weights(
     run_id: str | None = None,
     *,
     memory_limit: str | None = None,
+    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA,
 ) -> WeightsSummary:
     """Refresh returns, weights and weight_diagnostics for one weighting of the selected runs.
 
@@ -166,21 +181,25 @@ def compute_weights(
     which matters only for beta='auto'; groups never cross runs). Bad input (NaN/inf rewards, missing
     prompt_id, unknown run) raises DriftError and leaves every table as it was.
     memory_limit: DuckDB memory cap such as '1GB' (spills to <workspace>/tmp beyond it).
+    repeat_penalty_lambda: protocol.repeat_penalty_lambda, the repeat penalty's scale in the returns
+    (part of the returns' and the weighting's key; the reference's 0.5 by default).
     """
     t0 = time.perf_counter()
     _check_cfg(cfg)
+    lam = _check_lambda(repeat_penalty_lambda)
     spec = beta_spec(cfg.scheme, cfg.beta)
     with _warehouse(workspace, memory_limit) as con:
         runs = _resolve_runs(con, run_id or cfg.run_id)
-        signatures = _stale_returns(workspace, con, runs, cfg.gamma)
+        signatures = _stale_returns(workspace, con, runs, cfg.gamma, lam)
         reuse = signatures is None
         with _transaction(con):
-            if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma
-                _write_returns(con, runs, signatures, cfg.gamma)
-            beta, target_met = _resolve_beta(con, cfg, runs)
+            if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma and lambda
+                _write_returns(con, runs, signatures, cfg.gamma, lam)
+            beta, target_met = _resolve_beta(con, cfg, runs, lam)
             params = {
                 "run_ids": runs,
                 "gamma": cfg.gamma,
+                "repeat_penalty_lambda": lam,
                 "scheme": cfg.scheme,
                 "beta": beta,
                 "beta_spec": spec,
@@ -208,22 +227,26 @@ def compute_weights(
         target_met=target_met,
         seconds=time.perf_counter() - t0,
         returns_reused=reuse,
+        repeat_penalty_lambda=lam,
     )
 
 
-def compute_returns(workspace: Workspace, run_id: str, gamma: float, *, memory_limit: str | None = None) -> bool:
-    """Fill `returns` for one run at `gamma` ahead of any weighting (import-jsonl does this at the
-    default gamma), so that `drift weights` at that gamma only computes weights. Returns False when
-    they were up to date already. Bad trajectories raise DriftError and write nothing."""
+def compute_returns(workspace: Workspace, run_id: str, gamma: float, *, memory_limit: str | None = None,
+                    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> bool:
+    """Fill `returns` for one run at `gamma` and `repeat_penalty_lambda` ahead of any weighting
+    (import-jsonl does this at the config's values), so that `drift weights` with them only computes
+    weights. Returns False when they were up to date already. Bad trajectories raise DriftError and
+    write nothing."""
     if not (0.0 < gamma <= 1.0):
         raise DriftError(f"gamma must be in (0, 1], got {gamma!r}")
+    lam = _check_lambda(repeat_penalty_lambda)
     with _warehouse(workspace, memory_limit) as con:
         runs = _resolve_runs(con, run_id)
-        signatures = _stale_returns(workspace, con, runs, gamma)
+        signatures = _stale_returns(workspace, con, runs, gamma, lam)
         if signatures is None:
             return False
         with _transaction(con):
-            _write_returns(con, runs, signatures, gamma)
+            _write_returns(con, runs, signatures, gamma, lam)
     return True
 
 
@@ -246,19 +269,21 @@ def _transaction(con: duckdb.DuckDBPyConnection):
 
 
 def write_weighting(con: duckdb.DuckDBPyConnection, params: dict) -> int:
-    """Materialise one weighting (WEIGHTING_TABLES in build order) from the returns at params['gamma'];
-    returns its number of weight rows. params: run_ids, gamma, scheme, beta, beta_spec, all_fail_zero,
-    weight_cap (see sql/weight_rows.sql)."""
+    """Materialise one weighting (WEIGHTING_TABLES in build order) from the returns at params['gamma']
+    and params['repeat_penalty_lambda']; returns its number of weight rows. params: run_ids, gamma,
+    repeat_penalty_lambda, scheme, beta, beta_spec, all_fail_zero, weight_cap (see sql/weight_rows.sql)."""
     with sqlfiles.transaction(con):
         written = {t: materialise(con, t, params) for t in WEIGHTING_TABLES}
     return written["weight_rows"]
 
 
-def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> list[str] | None:
-    """None when the runs' returns at `gamma` were computed from their current shards; else the
-    shards' signatures, after checking that the trajectories can be weighted (DriftError if not)."""
+def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float, lam: float) -> list[str] | None:
+    """None when the runs' returns at `gamma` and repeat_penalty_lambda `lam` were computed from their
+    current shards; else the shards' signatures, after checking that the trajectories can be weighted
+    (DriftError if not)."""
     signatures = [shard_signature(workspace, r) for r in runs]
-    state = dict(run_sql(con, "lookups/returns_state_of", {"run_ids": runs, "gamma": gamma}).fetchall())
+    key = {"run_ids": runs, "gamma": gamma, "repeat_penalty_lambda": lam}
+    state = dict(run_sql(con, "lookups/returns_state_of", key).fetchall())
     if all(state.get(r) == sig for r, sig in zip(runs, signatures, strict=True)):
         return None
     bad = run_sql(con, "checks/bad_trajectories", {"run_ids": runs}).fetchall()
@@ -268,10 +293,10 @@ def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float) -> 
     return signatures
 
 
-def _write_returns(con, runs: list[str], signatures: list[str], gamma: float) -> None:
+def _write_returns(con, runs: list[str], signatures: list[str], gamma: float, lam: float) -> None:
     """prompt_groups (new pairs only), then returns (which deletes the weightings computed from the old
     ones), then the shard signatures they were computed from."""
-    params = {"run_ids": runs, "signatures": signatures, "gamma": gamma}
+    params = {"run_ids": runs, "signatures": signatures, "gamma": gamma, "repeat_penalty_lambda": lam}
     for t in ("prompt_groups", "returns", "returns_state"):
         materialise(con, t, params)
 
@@ -288,6 +313,17 @@ def _check_cfg(cfg: WeightsConfig) -> None:
         raise DriftError(f"target_ess must be in (0, 1], got {cfg.target_ess!r}")
 
 
+def _check_lambda(lam: float) -> float:
+    """protocol.repeat_penalty_lambda as the float the SQL binds (ProtocolConfig checks >= 0 too)."""
+    try:
+        value = float(lam)
+    except (TypeError, ValueError):
+        raise DriftError(f"repeat_penalty_lambda must be a number >= 0, got {lam!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise DriftError(f"repeat_penalty_lambda must be a finite number >= 0, got {lam!r}")
+    return value + 0.0  # -0.0 -> 0.0: one key for zero
+
+
 def _resolve_runs(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[str]:
     runs = list_runs(con)
     if not runs:
@@ -299,22 +335,26 @@ def _resolve_runs(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[st
     return [run_id]
 
 
-def _resolve_beta(con, cfg: WeightsConfig, runs: list[str]) -> tuple[float | None, bool | None]:
+def _resolve_beta(con, cfg: WeightsConfig, runs: list[str], lam: float) -> tuple[float | None, bool | None]:
     if cfg.scheme in ("uniform", "rft"):
         return None, None
     if cfg.beta != "auto":
         return float(cfg.beta), None
-    return auto_beta(con, runs, cfg.gamma, cfg.target_ess, cfg.scheme == "drift-ext" and cfg.all_fail_zero)
+    return auto_beta(con, runs, cfg.gamma, cfg.target_ess, cfg.scheme == "drift-ext" and cfg.all_fail_zero,
+                     repeat_penalty_lambda=lam)
 
 
-def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fail: bool) -> tuple[float, bool]:
+def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fail: bool, *,
+              repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> tuple[float, bool]:
     """Smallest beta (sharpest weights) whose mean per-prompt ESS/n reaches `target`.
 
     ESS/n grows with beta (flatter weights), so bisect log(beta) over AUTO_BETA_RANGE; the answer is
-    rounded up to 3 significant digits (still meets the target). Needs the returns rows at `gamma`.
-    Returns (beta, target_met); target_met is False when even the largest beta falls short.
+    rounded up to 3 significant digits (still meets the target). Needs the returns rows at `gamma` and
+    `repeat_penalty_lambda`. Returns (beta, target_met); target_met is False when even the largest beta
+    falls short.
     """
-    temp_table(con, "auto_beta_groups", {"run_ids": runs, "gamma": gamma, "exclude_all_fail": exclude_all_fail})
+    temp_table(con, "auto_beta_groups", {"run_ids": runs, "gamma": gamma, "exclude_all_fail": exclude_all_fail,
+                                         "repeat_penalty_lambda": repeat_penalty_lambda})
 
     def ess(beta: float) -> float:
         value = run_sql(con, "auto_beta_ess", {"beta": beta}).fetchone()[0]
@@ -344,7 +384,8 @@ def _read_diagnostics(con, params: dict) -> list[RunDiagnostics]:
 
 
 def training_set(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, scheme: str, gamma: float, beta: float | str
+    con: duckdb.DuckDBPyConnection, *, run_id: str, scheme: str, gamma: float, beta: float | str,
+    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA,
 ) -> pa.Table:
     """The weighted SFT set of one run and weighting: run_id, prompt_id, sample_idx, messages
     (list<struct<role, content>>), weight (double), plus return, solved, num_turns, t_star, scheme,
@@ -352,20 +393,29 @@ def training_set(
     if scheme not in SCHEMES:
         raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     spec = beta_spec(scheme, beta)
-    params = {"run_id": run_id, "scheme": scheme, "beta_spec": spec, "gamma": float(gamma)}
+    lam = _check_lambda(repeat_penalty_lambda)
+    params = {"run_id": run_id, "scheme": scheme, "beta_spec": spec, "gamma": float(gamma),
+              "repeat_penalty_lambda": lam}
+    asked = f"scheme {scheme}, beta {spec}, gamma {gamma}" + _lambda_note(lam)
     try:
         table = sql_relation(con, "training_set", params).to_arrow_table()
     except duckdb.CatalogException:
         raise DriftError(
-            f"no weights in this warehouse yet (asked for run {run_id!r}, scheme {scheme}, beta {spec}, "
-            f"gamma {gamma}); run `drift weights` first"
+            f"no weights in this warehouse yet (asked for run {run_id!r}, {asked}); run `drift weights` first"
         ) from None
     if table.num_rows == 0:
         have = run_sql(con, "lookups/available_weightings", {"run_id": run_id}).fetchall()
-        known = "; ".join(f"{s} beta={b} gamma={g}" for s, b, _, g in have) or "none"
+        known = "; ".join(f"{s} beta={b} gamma={g}" + _lambda_note(lm, " repeat_penalty_lambda=")
+                          for s, b, _, g, lm in have) or "none"
+        command = f"drift weights --scheme {scheme} --beta {beta} --gamma {gamma}" + _lambda_note(
+            lam, " --set protocol.repeat_penalty_lambda=")
         raise DriftError(
-            f"no weights for run {run_id!r} with scheme {scheme}, beta {spec}, gamma {gamma}; "
-            f"computed for this run: {known}. Run `drift weights --scheme {scheme} --beta {beta} "
-            f"--gamma {gamma}` first"
+            f"no weights for run {run_id!r} with {asked}; computed for this run: {known}. Run `{command}` first"
         )
     return table
+
+
+def _lambda_note(lam: float, label: str = ", repeat_penalty_lambda ") -> str:
+    """The lambda for a message, only where it is not the reference's 0.5 (label + value)."""
+    return "" if lam == DEFAULT_REPEAT_PENALTY_LAMBDA else f"{label}{lam:g}"
+

@@ -51,7 +51,8 @@ def drift_compare(
             data["rollout"] = run_stage(rollout_task, ws, train_prompts, reference, protocol, cfg.rollout)
         if any(a.data == "gold" for a in plan):
             data["gold"] = run_stage(gold_sft_task, ws, train_prompts, protocol)
-        weighted = {a.name: run_stage(weights_task, ws, data[a.data], a.weights, stage_name=f"weights.{a.name}")
+        weighted = {a.name: run_stage(weights_task, ws, data[a.data], a.weights, protocol.repeat_penalty_lambda,
+                                      stage_name=f"weights.{a.name}")
                     for a in plan if a.weights is not None}
         tokens = run_tokens(Workspace(ws), data["rollout"].run_id) if "rollout" in data else 0
         records = [

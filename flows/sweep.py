@@ -45,7 +45,7 @@ def drift_sweep(config: PipelineConfig = DEFAULT, sweep: SweepConfig = SweepConf
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
         samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, cfg.rollout)
         weighted = map_stage(weights_task, "weights", labels, unmapped(ws), unmapped(samples),
-                             [w for _, w in grid])
+                             [w for _, w in grid], unmapped(protocol.repeat_penalty_lambda))
         trained = map_stage(train_task, "train", labels, unmapped(ws), weighted, unmapped(reference),
                             unmapped(protocol), unmapped(train_cfg))
         evals = map_stage(evaluate_task, "eval", labels, unmapped(ws), [t.model for t in trained],

@@ -1,11 +1,11 @@
 -- auto_beta_groups (a temp table, drift_core/sqlfiles.py temp_table): the returns of the selected runs collapsed to (prompt group, distinct
 -- return, count), so the beta='auto' search evaluates the ESS at many betas without rescanning every
--- row. Params: $run_ids varchar[], $gamma, $exclude_all_fail boolean (drift-ext all_fail_zero:
+-- row. Params: $run_ids varchar[], $gamma, $repeat_penalty_lambda, $exclude_all_fail boolean (drift-ext all_fail_zero:
 -- those prompts get weight 0 and do not count towards the ESS target).
 with returns_in as (
     select group_key, "return", solved
     from returns
-    where gamma = $gamma and list_contains($run_ids, run_id)
+    where gamma = $gamma and repeat_penalty_lambda = $repeat_penalty_lambda and list_contains($run_ids, run_id)
 ),
 
 solved_prompts as (

@@ -1,11 +1,13 @@
--- returns: the return R of each trajectory of the selected runs at discount $gamma (docs/design.md §1):
+-- returns: the return R of each trajectory of the selected runs at discount $gamma and repeat-penalty
+-- scale $repeat_penalty_lambda (protocol.repeat_penalty_lambda; docs/design.md §1):
 --     R = sum_t gamma^(t-1) * r_t  +  format_penalty  -  repeat_penalty
---     repeat_penalty = 0.5 * (1 - distinct(non-empty answer_norms) / len(answer_norms)), 0 if none
--- Same arithmetic as the reference's weight_sft.py (missing reward -> 0, empty answers skipped).
--- Params: $run_ids varchar[] (runs to refresh), $gamma double. Needs prompt_groups of those runs.
--- Materialising it replaces the rows of those runs at this gamma, so reruns never duplicate, and
--- deletes what was computed from the replaced rows (the tables that depend on returns, at the same
--- runs and gamma: sql/tables/*.sql declare the dependencies).
+--     repeat_penalty = lambda * (1 - distinct(non-empty answer_norms) / len(answer_norms)), 0 if none
+-- Same arithmetic as the reference's weight_sft.py (lambda 0.5 there; missing reward -> 0, empty
+-- answers not counted as distinct but counted in len).
+-- Params: $run_ids varchar[] (runs to refresh), $gamma double, $repeat_penalty_lambda double (>= 0).
+-- Needs prompt_groups of those runs. Materialising it replaces the rows of those runs at this gamma
+-- and lambda, so reruns never duplicate, and deletes what was computed from the replaced rows (the
+-- tables that depend on returns, at the same runs, gamma and lambda: sql/tables/*.sql declare them).
 with trajectories_in as (
     select run_id, prompt_id, sample_idx, t_star, num_turns, turn_rewards, format_penalty, answer_norms
     from trajectories
@@ -32,7 +34,7 @@ penalised as (
     select
         *,
         case when answers > 0
-            then greatest(0.0, 0.5 * (1.0 - distinct_answers / answers))
+            then greatest(0.0, $repeat_penalty_lambda * (1.0 - distinct_answers / answers))
             else 0.0
         end as repeat_penalty
     from discounted
@@ -44,6 +46,7 @@ final as (
         p.prompt_id,
         p.sample_idx,
         $gamma::double as gamma,
+        $repeat_penalty_lambda::double as repeat_penalty_lambda,
         p.t_star is not null as solved,
         p.t_star,
         p.num_turns,

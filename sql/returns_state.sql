@@ -1,7 +1,11 @@
 -- Record the shard signature the returns rows of each run were computed from (see tables/returns_state).
--- Params: $run_ids varchar[], $signatures varchar[] (same order), $gamma. Replaces those runs' rows at $gamma.
+-- Params: $run_ids varchar[], $signatures varchar[] (same order), $gamma, $repeat_penalty_lambda.
+-- Replaces those runs' rows at $gamma and $repeat_penalty_lambda.
 with computed as (
-    select run_id, count(*) as rows from returns where gamma = $gamma and list_contains($run_ids, run_id) group by run_id
+    select run_id, count(*) as rows
+    from returns
+    where gamma = $gamma and repeat_penalty_lambda = $repeat_penalty_lambda and list_contains($run_ids, run_id)
+    group by run_id
 ),
 
 signed as (
@@ -9,7 +13,7 @@ signed as (
 ),
 
 final as (
-    select s.run_id, $gamma::double as gamma, s.signature, coalesce(c.rows, 0) as rows
+    select s.run_id, $gamma::double as gamma, $repeat_penalty_lambda::double as repeat_penalty_lambda, s.signature, coalesce(c.rows, 0) as rows
     from signed s
     left join computed c using (run_id)
 )

@@ -1,10 +1,12 @@
 -- training_set: the weighted SFT dataset of one run and weighting: each trajectory's messages with
 -- its weight (the trainer learns the last assistant message given the ones before it, docs/design.md §1).
--- Params: $run_id, $scheme, $beta_spec, $gamma. Ordered by (prompt_id, sample_idx) for reproducibility.
+-- Params: $run_id, $scheme, $beta_spec, $gamma, $repeat_penalty_lambda. Ordered by (prompt_id, sample_idx)
+-- for reproducibility.
 with weights_in as (
     select run_id, prompt_id, sample_idx, scheme, beta, gamma, "return", solved, weight
     from weights
     where run_id = $run_id and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
+        and repeat_penalty_lambda = $repeat_penalty_lambda
 ),
 
 trajectories_in as (

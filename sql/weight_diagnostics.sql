@@ -3,11 +3,13 @@
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
--- Params: $run_ids varchar[], $scheme, $beta_spec, $gamma (the weighting's rows are replaced).
+-- Params: $run_ids varchar[], $scheme, $beta_spec, $gamma, $repeat_penalty_lambda (the weighting's
+-- rows are replaced).
 with weighting_in as (
     select weighting_id, run_id, beta
     from weightings
     where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
+        and repeat_penalty_lambda = $repeat_penalty_lambda
 ),
 
 groups_in as (
@@ -41,6 +43,7 @@ final as (
         beta,
         $beta_spec::varchar as beta_spec,
         $gamma::double as gamma,
+        $repeat_penalty_lambda::double as repeat_penalty_lambda,
         prompts,
         trajectories,
         solved_trajectories / trajectories as solved_share,

@@ -4,20 +4,22 @@
 --     w_i = exp(s_i - m) / (mean_{j in G} exp(s_j - m) + 1e-12)      (so mean_G w = 1; no overflow)
 -- uniform: w = 1.  rft: w = 1 if solved else 0.
 -- drift-ext: drift, then (opt-in) w = 0 in prompts with no solved trajectory, then w = min(w, cap).
--- Params: $run_ids varchar[], $gamma, $scheme, $beta (NULL for uniform/rft), $beta_spec,
---         $all_fail_zero boolean, $weight_cap (NULL: none). Reads the returns table at $gamma.
+-- Params: $run_ids varchar[], $gamma, $repeat_penalty_lambda, $scheme, $beta (NULL for uniform/rft),
+--         $beta_spec, $all_fail_zero boolean, $weight_cap (NULL: none). Reads the returns table at
+--         $gamma and $repeat_penalty_lambda.
 -- Integers, doubles and `solved` only (fast to write); read them through the `weights` view.
 with weighting_in as (
     select weighting_id, run_id
     from weightings
     where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
+        and repeat_penalty_lambda = $repeat_penalty_lambda
 ),
 
 returns_in as (
     select w.weighting_id, r.group_key, r.sample_idx, r."return", r.solved
     from returns r
     join weighting_in w using (run_id)
-    where r.gamma = $gamma
+    where r.gamma = $gamma and r.repeat_penalty_lambda = $repeat_penalty_lambda
 ),
 
 -- one pass of group aggregates, joined back (hash aggregate + hash join on an integer key, no sort)

@@ -1,8 +1,8 @@
 -- weightings: one row per selected run for one weighting (its key and the options in effect), with the
 -- next free weighting_id (the replaced rows are deleted first, so a recomputed weighting gets its id
 -- back when it was the last). weight_rows and weight_groups are written next, under these ids.
--- Params: $run_ids varchar[], $gamma, $scheme, $beta (NULL for uniform/rft), $beta_spec,
---         $all_fail_zero boolean, $weight_cap (NULL: none).
+-- Params: $run_ids varchar[], $gamma, $repeat_penalty_lambda, $scheme, $beta (NULL for uniform/rft),
+--         $beta_spec, $all_fail_zero boolean, $weight_cap (NULL: none).
 with runs_in as (
     select unnest($run_ids) as run_id
 ),
@@ -16,6 +16,7 @@ final as (
         $beta::double as beta,
         $beta_spec::varchar as beta_spec,
         $gamma::double as gamma,
+        $repeat_penalty_lambda::double as repeat_penalty_lambda,
         ($scheme = 'drift-ext' and $all_fail_zero) as all_fail_zero,
         case when $scheme = 'drift-ext' then $weight_cap::double end as weight_cap,
         now() as computed_at

@@ -22,21 +22,23 @@ class WeightsResult(StageResult):
     scheme: str = "drift"
     gamma: float = 0.9
     beta: float | str = 0.1  # as configured ('auto' stays 'auto': the key training_set reads by)
+    repeat_penalty_lambda: float = 0.5  # protocol.repeat_penalty_lambda: the returns weighted (part of the key)
 
 
 CODE = ("drift_core.stages.weights", "drift_core.plots")
 
 
 @task(name="weights", cache_key_fn=cache_key("weights", *CODE), persist_result=True)
-def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> WeightsResult:
+def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig,
+                 repeat_penalty_lambda: float = 0.5) -> WeightsResult:
     from drift_core.plots import weight_distribution
 
     ws = Workspace(workspace)
-    summary = weights_stage(ws, cfg, rollout.run_id)
+    summary = weights_stage(ws, cfg, rollout.run_id, repeat_penalty_lambda=repeat_penalty_lambda)
     # Weights are a deterministic function of the rollout, the config and this code: the key is the content.
-    fp = input_fingerprint(CODE, {"rollout": rollout, "cfg": cfg})
+    fp = input_fingerprint(CODE, {"rollout": rollout, "cfg": cfg, "repeat_penalty_lambda": repeat_penalty_lambda})
     out = ws.root / "artifacts" / "weights" / fp
-    table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta)
+    table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta, repeat_penalty_lambda)
     files = [str(weight_distribution(
         table.column("weight").to_pylist(), table.column("solved").to_pylist(), out / "weight_distribution.png",
     ))]
@@ -45,6 +47,7 @@ def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig) -> 
         fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=summary.metrics(),
         files=files, tags={"drift.run_id": rollout.run_id, "drift.beta_spec": summary.beta_spec},
         run_id=rollout.run_id, scheme=cfg.scheme, gamma=cfg.gamma, beta=cfg.beta,
+        repeat_penalty_lambda=repeat_penalty_lambda,
     )
 
 

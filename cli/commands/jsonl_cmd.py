@@ -27,7 +27,7 @@ def import_jsonl_cmd(
     cfg = resolve_config(config, set_, workspace)
     res = import_jsonl(
         Workspace(cfg.workspace), file, run_id=run_id, policy=policy, memory_limit=memory_limit,
-        returns_gamma=cfg.weights.gamma,
+        returns_gamma=cfg.weights.gamma, returns_lambda=cfg.protocol.repeat_penalty_lambda,
     )
     if res.skipped:
         typer.echo(f"{file} is already imported as run {res.run_id} ({res.records} records); nothing to do")

@@ -35,7 +35,8 @@ def weights_cmd(
         weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
         weights__run_id=run_id,
     )
-    summary = weights_stage(Workspace(cfg.workspace), cfg.weights)
+    summary = weights_stage(Workspace(cfg.workspace), cfg.weights,
+                            repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -46,7 +47,8 @@ def print_summary(s: WeightsSummary) -> None:
     """One column per run, one row per diagnostic (fits a narrow terminal)."""
     beta = "-" if s.beta is None else f"{s.beta:g}" + (" (auto)" if s.beta_spec == "auto" else "")
     returns = "reused" if s.returns_reused else "computed"
-    heading = (f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}: {s.rows:,} rows in {s.seconds:.2f} s "
+    lam = "" if s.repeat_penalty_lambda == 0.5 else f", repeat_penalty_lambda {s.repeat_penalty_lambda:g}"
+    heading = (f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}{lam}: {s.rows:,} rows in {s.seconds:.2f} s "
                f"(returns {returns})")
     t = Table()
     t.add_column("diagnostic")
@@ -94,5 +96,6 @@ def export_dataset_cmd(
         config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=beta_value(beta),
         weights__run_id=run_id,
     )
-    run_id, rows, written = export_dataset(Workspace(cfg.workspace), cfg.weights, out, fmt, drop_zero)
+    run_id, rows, written = export_dataset(Workspace(cfg.workspace), cfg.weights, out, fmt, drop_zero,
+                                           repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)
     typer.echo(f"wrote {rows} weighted trajectories of run {run_id} to {out} ({written})")

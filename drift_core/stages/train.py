@@ -38,7 +38,7 @@ def train_inputs(ws: Workspace, cfg: PipelineConfig, *, data: str | Path | None 
         return TrainInputs(read_rows(Path(data)), base_model(ws, None, cfg.rollout, model), Path(data).stem)
     w = cfg.weights
     run = pick_run(ws, w.run_id or cfg.rollout.run_id)
-    rows = training_rows(ws, run, w.scheme, w.gamma, w.beta)
+    rows = training_rows(ws, run, w.scheme, w.gamma, w.beta, cfg.protocol.repeat_penalty_lambda)
     return TrainInputs(rows, base_model(ws, run, cfg.rollout, model), f"{run}-{w.scheme}")
 
 

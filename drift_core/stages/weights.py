@@ -9,12 +9,20 @@ import pyarrow as pa
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.store import Workspace
-from drift_core.weights import WeightsSummary, compute_weights, list_runs, training_set
+from drift_core.weights import (
+    DEFAULT_REPEAT_PENALTY_LAMBDA,
+    WeightsSummary,
+    compute_weights,
+    list_runs,
+    training_set,
+)
 
 
-def weights_stage(ws: Workspace, cfg: WeightsConfig, run_id: str | None = None) -> WeightsSummary:
-    """One weighting of `run_id` (default: cfg.run_id, else every run, pooled) with its diagnostics."""
-    return compute_weights(ws, cfg, run_id)
+def weights_stage(ws: Workspace, cfg: WeightsConfig, run_id: str | None = None, *,
+                  repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> WeightsSummary:
+    """One weighting of `run_id` (default: cfg.run_id, else every run, pooled) with its diagnostics;
+    repeat_penalty_lambda is the protocol's (it enters the returns, so the weighting's key)."""
+    return compute_weights(ws, cfg, run_id, repeat_penalty_lambda=repeat_penalty_lambda)
 
 
 def pick_run(ws: Workspace, run_id: str | None) -> str:
@@ -35,22 +43,25 @@ def pick_run(ws: Workspace, run_id: str | None) -> str:
     raise DriftError(f"several rollout runs in this workspace ({', '.join(runs)}); pick one with --run-id")
 
 
-def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: float | str) -> pa.Table:
+def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: float | str,
+                  repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
     """The weighted SFT set of one computed weighting (messages + weight; see drift_core.weights)."""
     con = ws.connect(read_only=True)
     try:
-        return training_set(con, run_id=run_id, scheme=scheme, gamma=gamma, beta=beta)
+        return training_set(con, run_id=run_id, scheme=scheme, gamma=gamma, beta=beta,
+                            repeat_penalty_lambda=repeat_penalty_lambda)
     finally:
         con.close()
 
 
 def export_dataset(ws: Workspace, cfg: WeightsConfig, out: Path, fmt: str | None = None,
-                   drop_zero: bool = False) -> tuple[str, int, str]:
+                   drop_zero: bool = False, *,
+                   repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> tuple[str, int, str]:
     """Write one weighting's training set to .parquet/.jsonl: (run_id, rows written, format)."""
     from drift_core.jsonl_io import write_dataset
 
     run_id = pick_run(ws, cfg.run_id)
-    table = training_rows(ws, run_id, cfg.scheme, cfg.gamma, cfg.beta)
+    table = training_rows(ws, run_id, cfg.scheme, cfg.gamma, cfg.beta, repeat_penalty_lambda)
     if drop_zero:
         import pyarrow.compute as pc
 

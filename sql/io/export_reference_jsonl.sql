@@ -1,8 +1,9 @@
 -- One reference-format JSON line per trajectory of run $run_id (docs/design.md §1), in storage order (shard
 -- by shard, rows in order), so an imported file comes back in its own order. Keys in the reference's
 -- order, then the unknown fields kept in `extra`; "__drift__" entries in `extra` restore what the
--- typed columns cannot (absent keys, verbatim values). The verifier is derived as the reference
--- writes it: 1 at t_star, else 0, for t1..tK.
+-- typed columns cannot (absent keys, verbatim values: a verifier or a turn_rewards object with gaps or
+-- keys other than t1..tK). Otherwise the verifier is derived as the reference writes it: 1 at t_star,
+-- else 0, for t1..tK, and turn_rewards is t1..tK from the list.
 -- Params: $glob (the run's trajectories shard files).
 with trajectories_in as (
     select *
@@ -33,9 +34,9 @@ pieces as (
                 range(1, max_turns + 1), lambda t: {'k': 't' || t, 'v': coalesce(t = t_star, false)::integer}
             )))
         ) end as p_verifier,
-        '"turn_rewards":' || to_json(map_from_entries(list_transform(
+        '"turn_rewards":' || coalesce(override -> '$.turn_rewards', to_json(map_from_entries(list_transform(
             range(1, len(turn_rewards) + 1), lambda t: {'k': 't' || t, 'v': turn_rewards[t]}
-        ))) as p_turn_rewards,
+        )))) as p_turn_rewards,
         case when not list_contains(absent, 'reward_details')
             then '"reward_details":' || coalesce(reward_details::varchar, 'null') end as p_reward_details,
         case when not list_contains(absent, 't_star')

@@ -8,7 +8,10 @@
 -- the record did not have) and "override" (known fields the typed columns cannot reproduce, e.g. a
 -- verifier that is not 1 exactly at t_star, a numeric gold); export takes those verbatim.
 -- `problem` names the first thing wrong with a record (NULL when fine); nothing is written if any.
--- Params: $path (the .jsonl file), $run_id, $policy. Needs import_unusual.
+-- turn_rewards is read as the reference's weight_sft.py reads it: key t<n> is turn n, a missing turn
+-- counts 0, other keys count nowhere; K (max_turns) is the last turn with a key. Keys t0, t<n> beyond
+-- $max_reward_turn and two keys for one turn (t1, t01) are refused; every value must be a finite number.
+-- Params: $path (the .jsonl file), $run_id, $policy, $max_reward_turn. Needs import_unusual.
 -- The typed read goes into a temp table first: DuckDB keeps the file's order there (insertion order
 -- is preserved), so rowid + 1 is the record number. `with ordinality` on the reader costs twice as much.
 set preserve_insertion_order = true;  -- rowid below is the record number (the default, said aloud)
@@ -37,20 +40,56 @@ typed as (
     select
         *,
         json_type(t_star) as ty_t_star,
-        cardinality(turn_rewards)::bigint as max_turns,
+        cardinality(turn_rewards)::bigint as reward_keys,
         len(list_filter(messages, lambda m: m.role = 'assistant'))::bigint as num_turns
     from joined
+),
+
+keyed as (
+    select
+        *,
+        -- the usual keys: exactly t1..tK, K = their number
+        list_sort(map_keys(turn_rewards))
+            = list_sort(list_transform(range(1, reward_keys + 1), lambda t: 't' || t)) as usual_reward_keys
+    from typed
+),
+
+turns_keyed as (
+    select
+        *,
+        -- other keys are read as the reference reads them: a key t<digits> is that turn (t01 too), any
+        -- other key ('bonus', 't3_extra') is no turn and counts nowhere; a turn without a key (a gap,
+        -- t6..t9 of t1..t5, t10) has r_t = 0. The object itself is kept verbatim (overrides, below).
+        case when not usual_reward_keys then list_transform(
+            list_filter(map_entries(turn_rewards), lambda e: regexp_full_match(e.key, 't[0-9]+')),
+            lambda e: {'t': try_cast(e.key[2:] as bigint), 'r': e.value})
+        end as given_turns
+    from keyed
 ),
 
 rewards as (
     select
         *,
         case when ty_t_star in ('UBIGINT', 'BIGINT') then t_star::bigint end as t_star_value,
-        -- keys must be exactly t1..tK; the list is ordered by turn (element t-1 is r_t)
-        list_sort(map_keys(turn_rewards))
-            = list_sort(list_transform(range(1, max_turns + 1), lambda t: 't' || t)) as reward_keys_ok,
-        list_transform(range(1, max_turns + 1), lambda t: turn_rewards['t' || t]) as turn_rewards_list
-    from typed
+        -- K, the last turn with a reward key (bounded so a bad key cannot build a huge list)
+        case when usual_reward_keys then reward_keys
+            else least(coalesce(list_max(list_transform(given_turns, lambda e: e.t)), 0), $max_reward_turn)
+        end as max_turns
+    from turns_keyed
+),
+
+reward_lists as (
+    select
+        *,
+        -- the list is ordered by turn: element t-1 is r_t
+        case when usual_reward_keys
+            then list_transform(range(1, max_turns + 1), lambda t: turn_rewards['t' || t])
+            else list_transform(range(1, max_turns + 1), lambda t: case
+                when list_contains(list_transform(given_turns, lambda e: e.t), t)
+                    then list_filter(given_turns, lambda e: e.t = t)[1].r
+                else 0.0::double end)
+        end as turn_rewards_list
+    from rewards
 ),
 
 checked as (
@@ -63,8 +102,12 @@ checked as (
             when list_contains(keys, '__drift__') then 'the key "__drift__" is reserved'
             when messages is null then 'missing messages'
             when turn_rewards is null then 'missing turn_rewards'
-            when not reward_keys_ok then 'turn_rewards keys must be t1..tK, got ' || turn_rewards::varchar
-            when not coalesce(list_bool_and(list_transform(turn_rewards_list, lambda r: isfinite(r))), true)
+            when list_bool_or(list_transform(given_turns, lambda e: e.t is null or e.t < 1 or e.t > $max_reward_turn))
+                then 'turn_rewards keys t<n> must name turns 1..' || $max_reward_turn || ', got '
+                    || turn_rewards::varchar
+            when len(list_distinct(list_transform(given_turns, lambda e: e.t))) < len(given_turns)
+                then 'turn_rewards names a turn twice (e.g. t1 and t01), got ' || turn_rewards::varchar
+            when not coalesce(list_bool_and(list_transform(map_values(turn_rewards), lambda r: isfinite(r))), true)
                 then 'turn_rewards values must be finite numbers (no NaN/inf, no null), got '
                     || turn_rewards::varchar
             when ty_t_star not in ('UBIGINT', 'BIGINT', 'NULL') then 't_star must be an integer or null, got '
@@ -72,7 +115,7 @@ checked as (
             when not isfinite(format_penalty) then 'format_penalty must be finite (no NaN/inf), got '
                 || format_penalty::varchar
         end as problem
-    from rewards
+    from reward_lists
 ),
 
 extras as (
@@ -82,6 +125,8 @@ extras as (
         coalesce(list_filter(['gold', 'verifier', 'reward_details', 't_star', 'answer_norms', 'format_penalty'],
             lambda k: not list_contains(keys, k)), []) as absent,
         list_filter([
+            -- turn_rewards with keys other than t1..tK (gaps, extra keys): the object as read, verbatim
+            case when not usual_reward_keys then '"turn_rewards":' || to_json(turn_rewards) end,
             -- the reference's verifier is 1 exactly at t_star over t1..tK; anything else is kept verbatim
             case when verifier is not null and verifier::varchar <> '{' || array_to_string(list_transform(
                     range(1, max_turns + 1), lambda t: '"t' || t || '":' || coalesce(t = t_star_value, false)::integer

@@ -1,11 +1,13 @@
 -- weights: one row per trajectory x weighting (docs/design.md §5), a view over the weighting storage
 -- (weightings, weight_rows, weight_groups) joined to returns for the keys and the return.
--- Key: (run_id, prompt_id, sample_idx, scheme, beta_spec, gamma); a view, so nothing to check. Columns:
+-- Key: (run_id, prompt_id, sample_idx, scheme, beta_spec, gamma, repeat_penalty_lambda); a view, so
+-- nothing to check. Columns:
 --     weight              >= 0; per-prompt mean 1 for drift
 --     group_size          trajectories of this prompt in the run
 --     group_ess           (sum w)^2 / sum w^2 over the prompt's group; 0 if all w = 0
 --     group_success_rate  share of the group's trajectories that were solved
 --     beta / beta_spec    the temperature used / how it was asked for (see weightings)
+--     repeat_penalty_lambda  the repeat penalty's scale in the returns weighted (the reference's: 0.5)
 -- depends: weightings, weight_rows, weight_groups, returns
 create or replace view weights as
 select
@@ -16,6 +18,7 @@ select
     w.beta,
     w.beta_spec,
     w.gamma,
+    w.repeat_penalty_lambda,
     r."return",
     r.solved,
     wr.weight,
@@ -27,4 +30,5 @@ select
 from weight_rows wr
 join weightings w using (weighting_id)
 join weight_groups g using (weighting_id, group_key)
-join returns r on r.group_key = wr.group_key and r.sample_idx = wr.sample_idx and r.gamma = w.gamma;
+join returns r on r.group_key = wr.group_key and r.sample_idx = wr.sample_idx and r.gamma = w.gamma
+    and r.repeat_penalty_lambda = w.repeat_penalty_lambda;

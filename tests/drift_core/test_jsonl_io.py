@@ -57,6 +57,38 @@ def test_roundtrip_is_lossless_including_odd_records(workspace, tmp_path):
     assert list(got[0]) == list(want[0])
 
 
+def test_turn_rewards_with_gaps_and_extra_keys_import_and_come_back_unchanged(workspace, tmp_path):
+    recs = list(records(6, group=3, seed=4))
+    # a gap: t1..t5, then t10 (the reference reads t_k as turn k, a missing turn as 0)
+    recs[0]["turn_rewards"] = {"t1": 0.0, "t2": 0.0, "t3": 0.0, "t4": 0.0, "t5": 0.0, "t10": 1.0}
+    recs[0]["verifier"] = {"t1": 0, "t2": 0, "t3": 0, "t4": 0, "t5": 0, "t10": 1}
+    recs[0]["answer_norms"], recs[0]["format_penalty"] = ["3", "3", "5"], -0.1
+    # keys that name no turn (kept, counted nowhere), out of order, a turn spelt t01, an integer value
+    recs[1]["turn_rewards"] = {"bonus": 0.5, "t2": 1, "t3_extra": 2.0, "t01": 0.25}
+    recs[1]["answer_norms"], recs[1]["format_penalty"] = ["", "4"], 0.0
+    # no turn at all
+    recs[2]["turn_rewards"] = {"note": 3.0}
+    recs[2]["answer_norms"], recs[2]["format_penalty"] = [], 0.0
+    path = write_lines(tmp_path / "gaps.jsonl", recs)
+    res, want, got = roundtrip(workspace, tmp_path, path)
+    assert res.records == 6 and got == want
+    con = workspace.connect(read_only=True)
+    rows = con.execute("""
+        select t.max_turns, t.turn_rewards, r.discounted_return, r.repeat_penalty, r."return"
+        from trajectories t join returns r using (run_id, prompt_id, sample_idx)
+        where r.gamma = 0.9 and r.repeat_penalty_lambda = 0.5 order by t.prompt_id, t.sample_idx""").fetchall()
+    con.close()
+    gap, extra, none = rows[0], rows[1], rows[2]  # records() puts sample_idx 0, 1, 2 of prompt 0 first
+    # gap: r_10 = 1 -> 0.9^9; answers 3, 3, 5 -> 0.5 * (1 - 2/3) = 1/6; R = 0.9^9 - 0.1 - 1/6
+    assert gap[:2] == (10, [0.0] * 9 + [1.0])
+    assert gap[2:] == pytest.approx((0.9 ** 9, 1 / 6, 0.9 ** 9 - 0.1 - 1 / 6), rel=1e-12)
+    # extra keys: r_1 = 0.25 (t01), r_2 = 1 -> 0.25 + 0.9; answers '', 4 -> 0.5 * (1 - 1/2); R = 1.15 - 0.25
+    assert extra[:2] == (2, [0.25, 1.0])
+    assert extra[2:] == pytest.approx((1.15, 0.25, 0.9), rel=1e-12)
+    # no turn key: no reward, no answers: R = 0
+    assert none[:2] == (0, []) and none[2:] == (0.0, 0.0, 0.0)
+
+
 def test_a_file_read_in_parallel_keeps_its_record_order(workspace, tmp_path):
     # ~33 MB: DuckDB's JSON reader splits it over threads; record numbers (and so sample_idx, the
     # error line numbers and the export order) must still follow the file.
@@ -106,7 +138,10 @@ def test_tables_follow_the_ddl_and_turns_match_records(workspace, tmp_path):
     ('{"gold": "1", "messages": [], "turn_rewards": {"t1": 1.0}}', "missing prompt_id"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": NaN}}', "finite"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": Infinity}}', "finite"),
-    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "t3": 1.0}}', "t1..tK"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t0": 0.0, "t3": 1.0}}', "turns 1..1000"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "t1001": 1.0}}', "turns 1..1000"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "t01": 1.0}}', "turn twice"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "bonus": NaN}}', "finite"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0}, "format_penalty": NaN}', "finite"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": "x"}}', "numerical"),
     ('{"prompt_id": "a", "messages": "hi", "turn_rewards": {"t1": 0.0}}', "ARRAY"),

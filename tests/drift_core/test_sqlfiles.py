@@ -61,7 +61,7 @@ def test_recomputing_returns_invalidates_the_weightings_of_that_gamma_only():
     # per gamma: 1 weighting, 4 weight rows, 2 groups, 1 diagnostics row
     full = {"weightings": 1, "weight_rows": 4, "weight_groups": 2, "weight_diagnostics": 1}
     assert _counts(con) == {(t, g): n for t, n in full.items() for g in (0.9, 0.5)}
-    materialise(con, "returns", {"run_ids": ["r1"], "gamma": 0.9})
+    materialise(con, "returns", {"run_ids": ["r1"], "gamma": 0.9, "repeat_penalty_lambda": 0.5})
     # gamma 0.9's weighting was computed from the replaced returns: gone; gamma 0.5's stays
     assert _counts(con) == {(t, 0.5): n for t, n in full.items()}
     assert con.execute("select gamma, count(*) from returns group by 1 order by 1").fetchall() == [(0.5, 4), (0.9, 4)]
@@ -81,8 +81,9 @@ def test_a_repeated_key_is_refused_and_nothing_is_written():
     con = two_gammas_db()
     before = con.execute("select * from returns order by all").fetchall()
     insert(con, [traj("p", 0, [0.0])])  # a second trajectory with key (r1, p, 0)
-    with pytest.raises(DriftError, match=r"returns: key \(run_id, prompt_id, sample_idx, gamma\) is not unique"):
-        materialise(con, "returns", {"run_ids": ["r1"], "gamma": 0.9})
+    with pytest.raises(DriftError, match=r"returns: key \(run_id, prompt_id, sample_idx, gamma, "
+                                         r"repeat_penalty_lambda\) is not unique"):
+        materialise(con, "returns", {"run_ids": ["r1"], "gamma": 0.9, "repeat_penalty_lambda": 0.5})
     # the transaction rolled back: old returns and the weightings computed from them are still there
     assert con.execute("select * from returns order by all").fetchall() == before
     assert con.execute("select count(*) from weight_rows").fetchone()[0] == 8

@@ -208,3 +208,58 @@ def test_a_warehouse_from_before_the_weights_storage_is_rebuilt(imported):
     assert con.execute("select table_type from information_schema.tables where table_name = 'weights'"
                        ).fetchone()[0] == "VIEW"
     con.close()
+
+
+def test_repeat_penalty_lambda_keys_returns_and_weightings(imported):
+    ws, run = imported
+    ref = compute_weights(ws, WeightsConfig())  # the import computed the returns at lambda 0.5
+    zero = compute_weights(ws, WeightsConfig(), repeat_penalty_lambda=0)
+    zero_again = compute_weights(ws, WeightsConfig(beta=0.3), repeat_penalty_lambda=0.0)
+    assert (ref.returns_reused, zero.returns_reused, zero_again.returns_reused) == (True, False, True)
+    assert (ref.repeat_penalty_lambda, zero.repeat_penalty_lambda) == (0.5, 0.0)
+    con = ws.connect(read_only=True)
+    # returns at both lambdas; with lambda 0 no repeat penalty, so R = discounted + format penalty
+    rows = con.execute("""
+        select a.repeat_penalty, b.repeat_penalty, a."return", b."return", b.discounted_return + b.format_penalty
+        from returns a join returns b using (run_id, prompt_id, sample_idx, gamma)
+        where a.repeat_penalty_lambda = 0.5 and b.repeat_penalty_lambda = 0""").fetchall()
+    assert len(rows) == 96 and all(r[1] == 0.0 and r[3] == pytest.approx(r[4], abs=1e-15) for r in rows)
+    repeats = [r for r in rows if r[0] > 0]
+    assert repeats and all(r[2] == pytest.approx(r[3] - r[0], abs=1e-12) for r in repeats)
+    # both weightings and their diagnostics are kept, told apart by the lambda
+    assert con.execute("select repeat_penalty_lambda, beta_spec from weight_diagnostics order by all").fetchall() == [
+        (0.0, "0.1"), (0.0, "0.3"), (0.5, "0.1")]
+    t0 = training_set(con, run_id=run, scheme="drift", gamma=0.9, beta=0.1, repeat_penalty_lambda=0.0)
+    t5 = training_set(con, run_id=run, scheme="drift", gamma=0.9, beta=0.1)
+    assert t0.num_rows == t5.num_rows == 96
+    assert t0.column("weight").to_pylist() != t5.column("weight").to_pylist()  # the generator repeats answers
+    want = dict(con.execute("""
+        select prompt_id || '/' || sample_idx, weight from weights
+        where scheme = 'drift' and beta_spec = '0.1' and gamma = 0.9 and repeat_penalty_lambda = 0""").fetchall())
+    got = {f"{p}/{i}": w for p, i, w in zip(t0.column("prompt_id").to_pylist(), t0.column("sample_idx").to_pylist(),
+                                            t0.column("weight").to_pylist(), strict=True)}
+    assert got == want
+    con.close()
+    with pytest.raises(DriftError, match="repeat_penalty_lambda"):
+        compute_weights(ws, WeightsConfig(), repeat_penalty_lambda=-1)
+
+
+def test_a_warehouse_from_before_the_lambda_column_keeps_its_rows_as_lambda_half(imported):
+    ws, run = imported
+    compute_weights(ws, WeightsConfig())
+    con = ws.connect()
+    before = con.execute('select run_id, prompt_id, sample_idx, weight, "return" from weights order by all').fetchall()
+    # the layout before repeat_penalty_lambda was a column (every return computed at the fixed 0.5)
+    con.execute("drop view weights")
+    for t in ("returns", "returns_state", "weightings", "weight_diagnostics"):
+        con.execute(f"alter table {t} drop column repeat_penalty_lambda")
+    con.close()
+    s = compute_weights(ws, WeightsConfig(beta=0.3))
+    assert s.returns_reused  # returns_state's rows now read as lambda 0.5: nothing to recompute
+    con = ws.connect(read_only=True)
+    assert con.execute("select distinct repeat_penalty_lambda from returns").fetchall() == [(0.5,)]
+    assert con.execute(
+        'select run_id, prompt_id, sample_idx, weight, "return" from weights where beta_spec = \'0.1\' order by all'
+    ).fetchall() == before
+    assert con.execute("select count(*) from weight_diagnostics where repeat_penalty_lambda = 0.5").fetchone()[0] == 2
+    con.close()

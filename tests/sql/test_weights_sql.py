@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drift_core.errors import DriftError
 from drift_core.sqlfiles import materialise, run_sql
-from drift_core.weights import ensure_tables
+from drift_core.weights import ensure_tables, training_set
 from tests.sql.weights_fixtures import insert, memory_db, returns, traj, weights
 
 
@@ -71,7 +72,7 @@ def test_weightings_coexist_and_recompute_replaces():
 def test_diagnostics_by_hand():
     con = two_prompt_db()
     weights(con, "rft")
-    key = {"run_ids": ["r1"], "scheme": "rft", "beta_spec": "none", "gamma": 0.9}
+    key = {"run_ids": ["r1"], "scheme": "rft", "beta_spec": "none", "gamma": 0.9, "repeat_penalty_lambda": 0.5}
     assert materialise(con, "weight_diagnostics", key) == 1  # written with the weighting; again: replaced
     d = con.execute(
         "select prompts, trajectories, solved_share, all_fail_prompts, mean_ess_fraction, "
@@ -190,3 +191,65 @@ def test_weight_rows_of_a_warehouse_from_before_the_solved_column_get_it():
     # rft: w = 1 for the solved trajectory, 0 for the other; the group sums it through weight_rows.solved
     assert weights(con, "rft")[("p", 0)][:2] == (1.0, 2)
     assert con.execute("select solved_trajectories, solved_weight_sum from weight_groups").fetchone() == (1, 1.0)
+
+
+def repeats_db():
+    """Prompt p: two trajectories solved at turn 2, one repeating its wrong answer; prompt q: no repeats."""
+    con = memory_db()
+    insert(con, [
+        traj("p", 0, [0.0, 1.0], norms=["3", "5"]),  # R = 0.9 at any lambda
+        traj("p", 1, [0.0, 1.0], norms=["3", "3"]),  # 1 distinct of 2: R = 0.9 - lambda / 2
+        traj("q", 0, [1.0], norms=["1"]),  # R = 1
+        traj("q", 1, [0.0], norms=["2"]),  # R = 0
+    ])
+    for lam in (0.0, 0.5):
+        returns(con, gamma=0.9, lam=lam)
+        weights(con, "drift", beta=0.5, lam=lam)
+    return con
+
+
+def test_weights_at_two_lambdas_coexist_and_differ_where_answers_repeat():
+    con = repeats_db()
+    w0 = weights(con, "drift", beta=0.5, lam=0.0)
+    w5 = weights(con, "drift", beta=0.5, lam=0.5)
+    # lambda 0: p's returns are equal (0.9, 0.9) -> w = 1 / (1 + 1e-12) each
+    assert w0[("p", 0)][0] == w0[("p", 1)][0] == pytest.approx(1 / (1 + 1e-12), rel=1e-12)
+    # lambda 0.5: R = (0.9, 0.65), s = R / 0.5 = (1.8, 1.3), m = 1.8: exp(s - m) = (1, e^-0.5), mean (1 + e^-0.5) / 2
+    mean = (1 + math.exp(-0.5)) / 2
+    assert w5[("p", 0)][0] == pytest.approx(1 / (mean + 1e-12), rel=1e-12)
+    assert w5[("p", 1)][0] == pytest.approx(math.exp(-0.5) / (mean + 1e-12), rel=1e-12)
+    # q has no repeats: the same weights at both lambdas
+    assert w0[("q", 0)] == pytest.approx(w5[("q", 0)]) and w0[("q", 1)] == pytest.approx(w5[("q", 1)])
+    # one weighting, one diagnostics row per lambda; the weights view carries the lambda
+    assert con.execute("select repeat_penalty_lambda, count(*) from weightings group by 1 order by 1").fetchall() == [
+        (0.0, 1), (0.5, 1)]
+    assert con.execute("select repeat_penalty_lambda, trajectories from weight_diagnostics order by 1").fetchall() == [
+        (0.0, 4), (0.5, 4)]
+    assert con.execute("select repeat_penalty_lambda, count(*) from weights group by 1 order by 1").fetchall() == [
+        (0.0, 4), (0.5, 4)]
+
+
+def test_recomputing_returns_at_one_lambda_drops_that_lambdas_weightings_only():
+    con = repeats_db()
+    materialise(con, "returns", {"run_ids": ["r1"], "gamma": 0.9, "repeat_penalty_lambda": 0.0})
+    assert con.execute("select repeat_penalty_lambda from weightings").fetchall() == [(0.5,)]
+    assert con.execute("select repeat_penalty_lambda from weight_diagnostics").fetchall() == [(0.5,)]
+    assert con.execute("select count(*) from weight_rows").fetchone()[0] == 4
+    assert con.execute("select count(*) from returns").fetchone()[0] == 8
+
+
+def test_training_set_reads_the_weighting_at_its_lambda():
+    con = repeats_db()
+
+    def weight_of(**kw):
+        t = training_set(con, run_id="r1", scheme="drift", gamma=0.9, beta=0.5, **kw).to_pylist()
+        return {(r["prompt_id"], r["sample_idx"]): r["weight"] for r in t}
+    at0 = weight_of(repeat_penalty_lambda=0.0)
+    default = weight_of()  # the reference's 0.5
+    assert len(at0) == len(default) == 4
+    assert at0[("p", 1)] == pytest.approx(1 / (1 + 1e-12), rel=1e-12)
+    assert default[("p", 1)] == pytest.approx(math.exp(-0.5) / ((1 + math.exp(-0.5)) / 2 + 1e-12), rel=1e-12)
+    assert default == weight_of(repeat_penalty_lambda=0.5)
+    with pytest.raises(DriftError, match=r"repeat_penalty_lambda 1\b.*computed for this run: drift beta=0.5 gamma=0.9 "
+                                         r"repeat_penalty_lambda=0; drift beta=0.5 gamma=0.9\."):
+        weight_of(repeat_penalty_lambda=1.0)

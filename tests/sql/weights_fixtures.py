@@ -33,25 +33,29 @@ def insert(con, rows: list[dict]) -> None:
     con.unregister("given")
 
 
-def returns(con, gamma: float, run_ids=("r1",)) -> dict:
+def returns(con, gamma: float, run_ids=("r1",), lam: float = 0.5) -> dict:
+    """Materialise returns at gamma and repeat_penalty_lambda `lam`: {(prompt_id, sample_idx):
+    (discounted_return, format_penalty, repeat_penalty, return)}."""
     materialise(con, "prompt_groups", {"run_ids": list(run_ids)})
-    materialise(con, "returns", {"run_ids": list(run_ids), "gamma": gamma})
+    materialise(con, "returns", {"run_ids": list(run_ids), "gamma": gamma, "repeat_penalty_lambda": lam})
     rows = con.execute(
         "select prompt_id, sample_idx, discounted_return, format_penalty, repeat_penalty, \"return\" "
-        "from returns where gamma = $g order by all", {"g": gamma}
+        "from returns where gamma = $g and repeat_penalty_lambda = $l order by all", {"g": gamma, "l": lam}
     ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 
 
-def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=None, run_ids=("r1",)) -> dict:
+def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=None, run_ids=("r1",),
+            lam: float = 0.5) -> dict:
     spec = "none" if scheme in ("uniform", "rft") else repr(float(beta))
     write_weighting(con, {
-        "run_ids": list(run_ids), "gamma": gamma, "scheme": scheme,
+        "run_ids": list(run_ids), "gamma": gamma, "repeat_penalty_lambda": lam, "scheme": scheme,
         "beta": None if scheme in ("uniform", "rft") else beta, "beta_spec": spec,
         "all_fail_zero": all_fail_zero, "weight_cap": cap,
     })
     rows = con.execute(
         "select prompt_id, sample_idx, weight, group_size, group_ess, group_success_rate from weights "
-        "where scheme = $s and beta_spec = $b and gamma = $g order by all", {"s": scheme, "b": spec, "g": gamma}
+        "where scheme = $s and beta_spec = $b and gamma = $g and repeat_penalty_lambda = $l order by all",
+        {"s": scheme, "b": spec, "g": gamma, "l": lam}
     ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
