@@ -25,7 +25,8 @@ class TrainResult(StageResult):
 def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
                cfg: TrainConfig) -> TrainResult:
     ws = Workspace(workspace)
-    rows = training_rows(ws, weights.run_id, weights.scheme, weights.gamma, weights.beta)
+    rows = training_rows(ws, weights.run_id, weights.scheme, weights.gamma, weights.beta,
+                         weights.repeat_penalty_lambda)
     out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
                       progress=False)
     res = out.result
@@ -35,5 +36,6 @@ def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol:
         metrics["final_loss"] = res.train_loss[-1][1]
     return TrainResult(
         fingerprint=out.model.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
-        series={"train_loss": list(res.train_loss)}, tags={"drift.model_dir": str(out.out_dir)}, model=out.model,
+        series={"train_loss": list(res.train_loss), "eval_loss": list(res.eval_loss)},  # eval: empty unless held out
+        tags={"drift.model_dir": str(out.out_dir)}, model=out.model,
     )

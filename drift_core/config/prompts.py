@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from drift_core.config.base import StageConfig
 
@@ -38,8 +38,21 @@ class PromptsConfig(StageConfig):
     )
     limit: int | None = Field(None, ge=1, description="Keep at most this many prompts (after shuffling).")
     shuffle: bool = Field(False, description="Shuffle before applying limit.")
+    shuffle_mode: Literal["python", "datasets"] = Field(
+        "python",
+        description="How shuffle orders the prompts (source file/hf/benchmark/tiny-world/arithmetic). python: "
+        "random.Random(seed).shuffle. datasets: datasets.Dataset.shuffle(seed=seed), after filter_prefix, then "
+        "the first `limit`: the reference's prompt subset (MetaMathQA, filter 'MATH_', shuffle(seed=42), "
+        "first 1800). Needs shuffle: true. Reference: datasets.",
+    )
     seed: int = Field(42, description="Seed for shuffling and for the arithmetic generator.")
     count: int = Field(64, ge=1, description="Number of problems (source=arithmetic).")
     levels: list[int] = Field(
         [1, 2, 3], description="Difficulty levels to draw from (source=arithmetic); see drift_core.prompts.arithmetic."
     )
+
+    @model_validator(mode="after")
+    def _datasets_mode_shuffles(self) -> PromptsConfig:
+        if self.shuffle_mode == "datasets" and not self.shuffle:
+            raise ValueError("shuffle_mode 'datasets' is a way to shuffle: set shuffle: true as well")
+        return self

@@ -63,4 +63,38 @@ class TrainConfig(StageConfig):
     attn_implementation: Literal["auto", "eager", "sdpa", "flash_attention_2"] = Field(
         "auto", description="Attention kernel: auto = flash_attention_2 on CUDA when installed, else sdpa."
     )
-    shuffle: bool = Field(True, description="Shuffle samples each epoch (seeded); false keeps table order.")
+    shuffle: bool = Field(
+        True,
+        description="Shuffle samples each epoch (seeded). false: the training set's row order (the warehouse's "
+        "(prompt_id, sample_idx) order, a --data file's own order), as the reference's --disable_shuffle keeps "
+        "its JSONL's order. Reference: false.",
+    )
+    eval_split_ratio: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="Hold out the LAST ceil(ratio x rows) rows of the training set (in its order, before "
+        "shuffling) as an eval set, scored with the training loss (eval_loss) at the end and every eval_steps; "
+        "as datasets' train_test_split(test_size=ratio, shuffle=False). 0: off. Reference: 0.05.",
+    )
+    eval_steps: int | None = Field(
+        None, ge=1,
+        description="Also evaluate the held-out rows every this many optimizer steps (eval_split_ratio > 0); "
+        "None: at the end only. Reference: 20.",
+    )
+    per_device_eval_batch_size: int | None = Field(
+        None, ge=1, json_schema_extra=SPEED_ONLY,
+        description="Samples per device per eval batch (default: per_device_train_batch_size); the eval loss "
+        "is summed over samples, so the batch size does not change it. Reference: 4.",
+    )
+    train_prefill: bool = Field(
+        False,
+        description="Put the loss on the protocol's prefill ('<answer>') too: the prompt ends at the assistant "
+        "header and the target is the whole stored message. false: the prefill is part of the prompt, as the "
+        "engine was given it at rollout. Reference: true.",
+    )
+    accumulation: Literal["mean", "sum"] = Field(
+        "mean",
+        description="How an optimizer step combines its gradient_accumulation_steps micro-batch losses. mean: "
+        "each is divided by their number (the step's gradient is their average). sum: added up, as the "
+        "reference's transformers 4.57 Trainer does with its loss (gradient and logged loss x the accumulation "
+        "steps, so max_grad_norm clips at another point; docs/training.md). Reference: sum.",
+    )

@@ -46,6 +46,8 @@ def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -
 
         if not cfg.benchmark:
             raise DriftError("prompts.source 'benchmark' needs prompts.benchmark (a set name such as math500)")
+        if cfg.shuffle and cfg.shuffle_mode == "datasets":
+            return _select(load_benchmark(cfg.benchmark, path=cfg.path), cfg)
         return load_benchmark(cfg.benchmark, path=cfg.path, limit=cfg.limit, shuffle=cfg.shuffle, seed=cfg.seed)
     raise DriftError(f"unknown prompts.source '{cfg.source}'")
 
@@ -62,9 +64,23 @@ def _row(pid: str, split: str, question: str, gold: str, source: str, difficulty
 
 
 def _select(rows: list[dict], cfg: PromptsConfig) -> list[dict]:
-    if cfg.shuffle:
+    """Shuffle (when asked), then the first `limit` rows. The rows come filtered (filter_prefix), in source order."""
+    if cfg.shuffle and cfg.shuffle_mode == "datasets":
+        rows = [rows[i] for i in datasets_order(len(rows), cfg.seed)]
+    elif cfg.shuffle:
         random.Random(cfg.seed).shuffle(rows)
     return rows[: cfg.limit] if cfg.limit else rows
+
+
+def datasets_order(n: int, seed: int) -> list[int]:
+    """The row order `datasets.Dataset.shuffle(seed=seed)` gives any dataset of n rows.
+
+    The permutation depends on n and the seed only, so applying it to our filtered rows selects what the
+    reference's `load_dataset(...).filter(type startswith prefix).shuffle(seed=42)`, first N, selects.
+    """
+    import datasets
+
+    return datasets.Dataset.from_dict({"i": list(range(n))}).shuffle(seed=seed)["i"]
 
 
 def _read_file(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:

@@ -5,9 +5,10 @@ Train-time text equals rollout-time text. At rollout the engine continued
 `prefill + generated` (canonicalised to '<answer>X</answer>' for a parsed turn). So a sample's
 prompt is `render(messages[:i]) + prefill` and its target is the stored content after the prefill,
 followed by eos: the model learns exactly the tokens it had to produce, and never the prefill it
-was given. Prompt and target are tokenized separately, as the engine tokenized the prompt on its
-own and generated the target token by token (tokenizing the concatenation could merge tokens
-across the boundary).
+was given. With `train_prefill` (the reference's collator) the prompt ends at the assistant header
+and the whole stored message, prefill included, is the target. Prompt and target are tokenized
+separately, as the engine tokenized the prompt on its own and generated the target token by token
+(tokenizing the concatenation could merge tokens across the boundary).
 """
 
 from __future__ import annotations
@@ -58,8 +59,13 @@ def split_targets(messages: list[dict], target: str) -> list[tuple[list[dict], s
 
 
 def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_prompt_length: int,
-                  max_completion_length: int) -> list[Sample]:
-    """One Sample per trained assistant message, in row order; rows without one are skipped."""
+                  max_completion_length: int, train_prefill: bool = False,
+                  allow_empty: bool = False) -> list[Sample]:
+    """One Sample per trained assistant message, in row order; rows without one are skipped.
+
+    train_prefill: the prefill belongs to the target (loss on it) instead of the prompt.
+    allow_empty: return [] instead of raising when no row has an assistant message (the eval split).
+    """
     check_rows(rows)
     eos = tokenizer.eos_token_id
     samples: list[Sample] = []
@@ -71,9 +77,9 @@ def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_p
             skipped += 1
             continue
         for context, content in pairs:
-            if prefill and content.startswith(prefill):
+            if prefill and content.startswith(prefill) and not train_prefill:
                 prompt, answer = render(tokenizer, context, prefill), content[len(prefill):]
-            else:  # imported data without the prefill: the model wrote the whole message
+            else:  # prefill trained, or imported data without it: the whole message is the target
                 prompt, answer = render(tokenizer, context), content
             p_ids = tokenizer(prompt, add_special_tokens=False).input_ids[-max_prompt_length:]
             t_ids = tokenizer(answer, add_special_tokens=False).input_ids
@@ -82,7 +88,7 @@ def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_p
             samples.append(Sample(p_ids, t_ids[:max_completion_length], float(weight)))
     if skipped:
         log.warning("skipped %d of %d training rows without an assistant message", skipped, rows.num_rows)
-    if not samples:
+    if not samples and not allow_empty:
         raise DriftError(f"empty training set: none of the {rows.num_rows} rows has an assistant message")
     return samples
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from drift_core.config.train import TrainConfig
 from drift_core.episode import prefill_text
 from drift_core.errors import DriftError
 from drift_core.train.collators import PackingCollator, PaddingCollator
-from drift_core.train.data import Sample, build_samples, pack
+from drift_core.train.data import Sample, build_samples, check_rows, pack
 from drift_core.train.trainer import WeightedSFTTrainer
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class TrainResult:
     seconds: float = 0.0
     supervised_tokens: int = 0  # loss-bearing tokens seen, summed over epochs
     samples: int = 0  # trained assistant messages in the set (one pass)
+    eval_loss: list[tuple[int, float]] = field(default_factory=list)  # (optimizer step, held-out loss)
+    eval_samples: int = 0  # assistant messages in the held-out rows (eval_split_ratio)
 
 
 def use_bf16(cfg: TrainConfig) -> bool:
@@ -84,7 +87,7 @@ def load_model(model_path: str, cfg: TrainConfig):
     return model
 
 
-def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
+def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool, evaluate: bool = False):
     from transformers import TrainingArguments
 
     names = {f.name for f in dataclasses.fields(TrainingArguments)}
@@ -114,6 +117,10 @@ def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool):
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        per_device_eval_batch_size=cfg.per_device_eval_batch_size or cfg.per_device_train_batch_size,
+        prediction_loss_only=True,
+        eval_strategy="steps" if evaluate and cfg.eval_steps else "no",
+        eval_steps=cfg.eval_steps if evaluate and cfg.eval_steps else None,
     )
     # transformers 5 folds warmup_ratio into warmup_steps (a float < 1 is a ratio); 4.x has both.
     if "warmup_ratio" in names:
@@ -137,23 +144,40 @@ def use_packing(cfg: TrainConfig, attn_implementation: str) -> bool:
 
 
 def make_trainer(model, tokenizer, samples: list[Sample], cfg: TrainConfig, out_dir: Path,
-                 progress: bool = True) -> WeightedSFTTrainer:
-    """A WeightedSFTTrainer over `samples`, padded or packed as the config says."""
+                 progress: bool = True, eval_samples: list[Sample] | None = None) -> WeightedSFTTrainer:
+    """A WeightedSFTTrainer over `samples` (and `eval_samples`, if any), padded or packed as the config says."""
     impl = getattr(model.config, "_attn_implementation", "sdpa") or "sdpa"
-    if use_packing(cfg, impl):
-        dataset: list = pack(samples, cfg.packing_max_tokens)
-        collator = PackingCollator(block_mask="flash" not in impl)
-    else:
-        dataset = samples
-        collator = PaddingCollator(tokenizer.pad_token_id)
+    packing = use_packing(cfg, impl)
+    collator = PackingCollator(block_mask="flash" not in impl) if packing else PaddingCollator(tokenizer.pad_token_id)
+
+    def layout(s: list[Sample]) -> list:
+        return pack(s, cfg.packing_max_tokens) if packing else s
+
     return WeightedSFTTrainer(
         model=model,
-        args=training_arguments(cfg, out_dir, progress),
-        train_dataset=dataset,
+        args=training_arguments(cfg, out_dir, progress, evaluate=bool(eval_samples)),
+        train_dataset=layout(samples),
+        eval_dataset=layout(eval_samples) if eval_samples else None,
         data_collator=collator,
         processing_class=tokenizer,
         normalize=cfg.normalize,
+        accumulation=cfg.accumulation,
     )
+
+
+def split_eval(rows: pa.Table, ratio: float) -> tuple[pa.Table, pa.Table | None]:
+    """(train rows, held-out rows): the last ceil(ratio * n) rows are held out, in the table's order.
+
+    The reference's split: datasets' `train_test_split(test_size=ratio, shuffle=False)`, whose test part is
+    the last ceil(test_size * n) rows. Rows, not samples: with target=all a trajectory stays on one side.
+    """
+    if not ratio:
+        return rows, None
+    n = rows.num_rows
+    n_eval = math.ceil(ratio * n)
+    if n_eval >= n:
+        raise DriftError(f"train.eval_split_ratio={ratio} holds out {n_eval} of {n} rows: none left to train on")
+    return rows.slice(0, n - n_eval), rows.slice(n - n_eval)
 
 
 def latest_checkpoint(out_dir: Path) -> str | None:
@@ -175,23 +199,34 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     tokenizer = load_tokenizer(str(model_path), padding_side="right")
-    samples = build_samples(
-        rows, tokenizer, prefill=prefill_text(protocol or ProtocolConfig()), target=cfg.target,
-        max_prompt_length=cfg.max_prompt_length, max_completion_length=cfg.max_completion_length,
-    )
+    check_rows(rows)
+    train_rows, eval_rows = split_eval(rows, cfg.eval_split_ratio)
+    opts = dict(prefill=prefill_text(protocol or ProtocolConfig()), target=cfg.target,
+                max_prompt_length=cfg.max_prompt_length, max_completion_length=cfg.max_completion_length,
+                train_prefill=cfg.train_prefill)
+    samples = build_samples(train_rows, tokenizer, **opts)
+    eval_samples: list[Sample] = []
+    if eval_rows is not None:
+        eval_samples = build_samples(eval_rows, tokenizer, allow_empty=True, **opts)
+        if not eval_samples:  # the reference, too, goes on without evaluation then
+            log.warning("the %d held-out rows have no assistant message: no evaluation", eval_rows.num_rows)
     set_seed(cfg.seed)
     model = load_model(str(model_path), cfg)
-    trainer = make_trainer(model, tokenizer, samples, cfg, out_dir, progress)
+    trainer = make_trainer(model, tokenizer, samples, cfg, out_dir, progress, eval_samples=eval_samples)
     ckpt = latest_checkpoint(out_dir) if resume else None
     if resume and ckpt is None:
         log.warning("resume: no checkpoint under %s; starting from step 0", out_dir / CHECKPOINTS)
     trainer.train(resume_from_checkpoint=ckpt)
+    if eval_samples and not any("eval_loss" in h and h.get("step") == trainer.state.global_step
+                                for h in trainer.state.log_history):
+        trainer.evaluate()  # the final figure, unless eval_steps just took it
     save_model(trainer, tokenizer, out_dir, cfg)
     state = trainer.state
     if not cfg.keep_checkpoints and trainer.is_world_process_zero():
         # a finished run needs no resume points; optimizer states are ~3x the model's size
         shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)
     history = [(h["step"], float(h["loss"])) for h in state.log_history if "loss" in h]
+    evals = [(h["step"], float(h["eval_loss"])) for h in state.log_history if "eval_loss" in h]
     epochs = state.epoch or cfg.num_train_epochs
     result = TrainResult(
         out_dir=out_dir,
@@ -200,6 +235,8 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
         seconds=time.perf_counter() - t0,
         supervised_tokens=int(sum(len(s.target_ids) for s in samples) * epochs),
         samples=len(samples),
+        eval_loss=evals,
+        eval_samples=len(eval_samples),
     )
     if trainer.is_world_process_zero():
         summary = {**dataclasses.asdict(result), "out_dir": str(out_dir), "config": cfg.model_dump()}

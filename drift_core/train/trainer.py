@@ -3,8 +3,13 @@
 docs/design.md §1: loss = per-sample mean token NLL of the target, times the sample's weight, then
     normalize=mean:        sum_i w_i * nll_i / S            (the reference)
     normalize=weight_sum:  sum_i w_i * nll_i / sum_i w_i
-over the S samples of the micro-batch. The Trainer divides by the gradient accumulation steps
-(`loss_is_scaled_for_ga = False`), so an optimizer step averages its micro-batches.
+over the S samples of the micro-batch. accumulation=mean: the Trainer divides by the gradient
+accumulation steps (`loss_is_scaled_for_ga = False`), so an optimizer step averages its micro-batches;
+accumulation=sum: it does not (`True`), so they add up, as in the reference's transformers 4.57 run
+(docs/training.md, "Gradient accumulation and processes").
+
+Evaluation (the held-out rows) reports sum_i w_i * nll_i / N (mean) or / sum_i w_i (weight_sum) over
+the whole eval set, summed per sample and across processes, so it does not depend on the batching.
 """
 
 from __future__ import annotations
@@ -53,20 +58,43 @@ def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, sample_ids: torch.T
 class WeightedSFTTrainer(Trainer):
     """Trainer whose loss is the weighted per-sample NLL above; batches come from our collators."""
 
-    def __init__(self, *args, normalize: str = "mean", **kwargs):
+    def __init__(self, *args, normalize: str = "mean", accumulation: str = "mean", **kwargs):
         super().__init__(*args, **kwargs)
+        if accumulation not in ("mean", "sum"):
+            raise ValueError(f"unknown accumulation '{accumulation}'")
         self.normalize = normalize
-        # Our loss is a per-micro-batch mean: let the Trainer divide it by the accumulation steps.
-        self.loss_is_scaled_for_ga = False
+        # mean: our loss is a per-micro-batch mean, so the Trainer divides it by the accumulation steps;
+        # sum: it is taken as already scaled, so the micro-batch losses (and gradients) add up.
+        self.loss_is_scaled_for_ga = accumulation == "sum"
         self.model_accepts_loss_kwargs = False
+        self._eval_sums: list[torch.Tensor] | None = None  # per eval batch: [sum w*nll, sum w, samples]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss, outputs = batch_loss(model, inputs, self.normalize)
+        loss, outputs, per_sample = batch_loss(model, inputs, self.normalize)
+        if self._eval_sums is not None:
+            w = inputs["weights"].to(per_sample)
+            self._eval_sums.append(torch.stack([(w * per_sample).sum(), w.sum(), w.new_tensor(w.numel())])
+                                   .detach().double())
         return (loss, outputs) if return_outputs else loss
+
+    def evaluation_loop(self, *args, **kwargs):
+        """The Trainer's loop, with eval_loss replaced by the exact per-sample figure (module docstring)."""
+        self._eval_sums = []
+        try:
+            output = super().evaluation_loop(*args, **kwargs)
+            sums = self._eval_sums
+        finally:
+            self._eval_sums = None
+        device = self.args.device
+        total = torch.stack(sums).sum(0).to(device) if sums else torch.zeros(3, dtype=torch.float64, device=device)
+        wnll, wsum, n = self.accelerator.reduce(total, reduction="sum").tolist()
+        prefix = kwargs.get("metric_key_prefix", args[4] if len(args) > 4 else "eval")
+        output.metrics[f"{prefix}_loss"] = wnll / max(wsum if self.normalize == "weight_sum" else n, 1e-8)
+        return output
 
 
 def batch_loss(model, inputs: dict, normalize: str):
-    """(weighted loss, model outputs) of one collated batch (padded or packed)."""
+    """(weighted loss, model outputs, per-sample mean NLL [S]) of one collated batch (padded or packed)."""
     inputs = dict(inputs)
     weights = inputs.pop("weights")
     sample_ids = inputs.pop("sample_ids")
@@ -75,8 +103,8 @@ def batch_loss(model, inputs: dict, normalize: str):
     if mask is not None and mask.dim() == 4:
         inputs["attention_mask"] = _mask_for(model, mask)
     outputs = model(**inputs, use_cache=False)
-    loss, _ = weighted_nll(outputs.logits, labels, sample_ids, weights, normalize)
-    return loss, outputs
+    loss, per_sample = weighted_nll(outputs.logits, labels, sample_ids, weights, normalize)
+    return loss, outputs, per_sample
 
 
 def _mask_for(model, mask: torch.Tensor) -> torch.Tensor | None:

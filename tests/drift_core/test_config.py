@@ -68,7 +68,7 @@ def test_missing_and_bad_yaml(tmp_path):
         load_config(bad)
 
 
-@pytest.mark.parametrize("name", ["tiny.yaml", "qwen2.5-3b.yaml"])
+@pytest.mark.parametrize("name", ["tiny.yaml", "reference.yaml", "qwen2.5-3b.yaml"])
 def test_shipped_configs_validate(name):
     from drift_core.config.pipeline import DEFAULT_CONFIG
 

@@ -85,3 +85,62 @@ def test_bad_files_name_file_and_line(tmp_path, lines, match):
 def test_missing_file(tmp_path):
     with pytest.raises(DriftError, match="prompt file not found"):
         load_prompts(PromptsConfig(source="file", path=str(tmp_path / "nope.jsonl")))
+
+
+# -- the reference's prompt subset: filter 'MATH_', datasets' shuffle(seed=42), the first N -------------------
+def metamath_like(tmp_path, n=60):
+    """MetaMathQA-shaped rows (query, response, type) with an id; every third is GSM_ (filtered out)."""
+    rows = [{"id": f"m{i}", "query": f"What is {i} + 1?", "response": f"Add one.\nThe answer is: {i + 1}",
+             "type": "GSM_Rephrased" if i % 3 == 0 else "MATH_AnsAug"} for i in range(n)]
+    return write_jsonl(tmp_path / "metamath.jsonl", rows)
+
+
+def reference_ids(path, n_first: int, seed: int = 42) -> list[str]:
+    """What the reference's generator keeps: load, filter on type, datasets' shuffle(seed), first N."""
+    import datasets
+
+    ds = datasets.load_dataset("json", data_files=str(path), split="train")
+    ds = ds.filter(lambda ex: str(ex.get("type", "")).startswith("MATH_"))
+    return ds.shuffle(seed=seed).select(range(n_first))["id"]
+
+
+def test_datasets_order_is_numpys_permutation():
+    import numpy as np
+
+    from drift_core.prompts.sources import datasets_order
+
+    # datasets.Dataset.shuffle(seed) = the rows in np.random.default_rng(seed).permutation(n) order
+    assert datasets_order(25, 42) == np.random.default_rng(42).permutation(25).tolist()
+    assert datasets_order(25, 42) != list(range(25))
+
+
+@pytest.mark.parametrize("source", ["file", "hf"])
+def test_datasets_shuffle_mode_selects_the_references_prompts(tmp_path, source):
+    f = metamath_like(tmp_path)
+    if source == "hf":  # the same file as a local dataset directory, loaded through datasets.load_dataset
+        d = tmp_path / "ds"
+        d.mkdir()
+        f = f.rename(d / "train.jsonl")
+    cfg = PromptsConfig(source=source, path=str(f if source == "file" else f.parent), filter_prefix="MATH_",
+                        shuffle=True, shuffle_mode="datasets", seed=42, limit=18)
+    rows = load_prompts(cfg)
+    assert [r["prompt_id"] for r in rows] == reference_ids(f, 18)  # same prompts, same order
+    assert all(int(r["prompt_id"][1:]) % 3 for r in rows)  # filtered before shuffling: no GSM_ row
+    python_mode = load_prompts(cfg.model_copy(update={"shuffle_mode": "python"}))
+    assert [r["prompt_id"] for r in python_mode] != [r["prompt_id"] for r in rows]  # the default differs
+
+
+def test_datasets_shuffle_mode_on_a_benchmark_copy(tmp_path):
+    import datasets
+
+    f = write_jsonl(tmp_path / "math500.jsonl",
+                    [{"unique_id": f"u{i}", "problem": f"{i}+1?", "answer": str(i + 1)} for i in range(30)])
+    rows = load_prompts(PromptsConfig(source="benchmark", benchmark="math500", path=str(f), shuffle=True,
+                                      shuffle_mode="datasets", limit=7))
+    expected = datasets.load_dataset("json", data_files=str(f), split="train").shuffle(seed=42).select(range(7))
+    assert [r["prompt_id"] for r in rows] == [f"math500-{u}" for u in expected["unique_id"]]
+
+
+def test_datasets_shuffle_mode_needs_shuffle():
+    with pytest.raises(ValueError, match="set shuffle: true"):
+        PromptsConfig(source="file", path="x.jsonl", shuffle_mode="datasets")

@@ -63,6 +63,25 @@ def test_unparseable_turn_and_imported_text_without_prefill(tok):
     assert tok.decode(plain.target_ids) == "The answer is 5" + tok.eos_token
 
 
+def test_train_prefill_moves_the_prefill_from_prompt_to_target(tok):
+    """The reference's label mask: -100 up to the assistant header, loss on '<answer>5</answer>' + eos."""
+    msgs = traj("<answer>4</answer>", "<answer>5</answer>")
+    row = [{"messages": msgs, "weight": 1.0}]
+    (given,) = samples(tok, row)  # default: '<answer>' is prompt (the engine was given it)
+    (trained,) = samples(tok, row, train_prefill=True)
+    header = render(tok, msgs[:-1])  # chat template up to '<|im_start|>assistant\n', no prefill
+    assert tok.decode(given.prompt_ids) == header + "<answer>"
+    assert tok.decode(trained.prompt_ids) == header
+    # by hand: n_p = tokens of the header alone; then labels = the stored message's tokens, then eos
+    ids = lambda text: tok(text, add_special_tokens=False).input_ids  # noqa: E731
+    n_p = len(ids(header))
+    labels = PaddingCollator(tok.pad_token_id)([trained])["labels"][0].tolist()
+    assert labels == [IGNORE] * n_p + ids("<answer>5</answer>") + [tok.eos_token_id]
+    labels = PaddingCollator(tok.pad_token_id)([given])["labels"][0].tolist()
+    assert labels == [IGNORE] * len(ids(header + "<answer>")) + ids("5</answer>") + [tok.eos_token_id]
+    assert tok.decode([t for t in labels if t != IGNORE]) == "5</answer>" + tok.eos_token
+
+
 def test_left_truncation_keeps_the_end_of_the_prompt(tok):
     msgs = traj("<answer>5</answer>")
     (full,) = samples(tok, [{"messages": msgs, "weight": 1.0}])
