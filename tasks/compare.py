@@ -104,14 +104,17 @@ def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
     configured = task.with_options(name=name, result_storage=results_dir(s.workspace), refresh_cache=s.refresh)
     futures = configured.map(*args)
     results = []
+    started = time.time()  # mapped runs go one at a time (max_workers=1): each starts when the last ended
     for label, fut in zip(labels, futures, strict=True):
         fut.wait()
         state = fut.state
         result = state.result()  # raises the task's exception when it failed
         stage = f"{name}.{label}"
         s.states[stage] = state.name
+        ended = time.time()
         tracking.log_stage(stage, result, cached=state.name == "Cached", task_run_id=str(fut.task_run_id),
-                           parent_run_id=s.parent_run_id)
+                           parent_run_id=s.parent_run_id, span=(started, ended))
+        started = ended
         results.append(result)
     return results
 

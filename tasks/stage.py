@@ -8,6 +8,7 @@ each pipeline run's MLflow parent shows every stage.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -103,11 +104,12 @@ def run_stage(task, *args, stage_name: str | None = None, **kwargs):
     configured = task.with_options(
         name=name, result_storage=results_dir(s.workspace), refresh_cache=s.refresh
     )
+    started = time.time()
     state = configured(*args, return_state=True, **kwargs)
     result = state.result()  # raises the task's exception when it failed
     s.states[name] = state.name
     tracking.log_stage(
         name, result, cached=state.name == "Cached", task_run_id=str(state.state_details.task_run_id),
-        parent_run_id=s.parent_run_id,
+        parent_run_id=s.parent_run_id, span=(started, time.time()),
     )
     return result

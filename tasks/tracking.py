@@ -66,6 +66,10 @@ def pipeline_run(workspace: Path, config: Any, run_name: str | None = None):
             tags["prefect.flow_run_url"] = flow_run.ui_url
     with mlflow.start_run(run_name=run_name or flow_run.name or "drift", tags=tags) as run:
         mlflow.log_text(yaml.safe_dump(plain(config), sort_keys=False), "config/resolved.yaml")
+        # The flattened config as params (weights.beta, rollout.n, ...): the runs table filters on them.
+        params = [Param(k, v) for k, v in flatten(plain(config)).items()]
+        for i in range(0, len(params), 100):  # log_batch takes at most 100 params a call
+            MlflowClient().log_batch(run.info.run_id, params=params[i : i + 100])
         _link_prefect_to_mlflow(run.info.run_id, run.info.experiment_id)
         yield run
 
@@ -101,8 +105,12 @@ def _link_prefect_to_mlflow(run_id: str, experiment_id: str) -> None:
         )
 
 
-def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_id: str | None) -> str:
-    """One nested run per stage: params, metrics, metric series, files; tags link the Prefect task run."""
+def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_id: str | None,
+              span: tuple[float, float] | None = None) -> str:
+    """One nested run per stage: params, metrics, metric series, files; tags link the Prefect task run.
+
+    `span`: the stage's (start, end) in epoch seconds, so the run shows how long the stage took, not
+    how long logging it did."""
     client = MlflowClient()
     tags = {"drift.stage": name, "drift.cached": str(cached).lower(), "prefect.task_run_id": task_run_id,
             "drift.fingerprint": result.fingerprint, **result.tags}
@@ -113,7 +121,8 @@ def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_i
         run_tags = {"mlflow.runName": name}
         if parent_run_id:
             run_tags["mlflow.parentRunId"] = parent_run_id
-        run_id = client.create_run(exp.experiment_id, tags=run_tags, run_name=name).info.run_id
+        start = int(span[0] * 1000) if span else None
+        run_id = client.create_run(exp.experiment_id, start_time=start, tags=run_tags, run_name=name).info.run_id
     import time
 
     now = int(time.time() * 1000)
@@ -130,7 +139,7 @@ def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_i
     for f in result.files:
         if Path(f).exists():
             client.log_artifact(run_id, f, artifact_path=name)
-    client.set_terminated(run_id)
+    client.set_terminated(run_id, end_time=int(span[1] * 1000) if span else None)
     return run_id
 
 

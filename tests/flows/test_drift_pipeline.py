@@ -102,6 +102,8 @@ def test_mlflow_parent_and_nested_runs(runs):
     parent = client.get_run(runs["first"]["mlflow_run_id"])
     assert parent.data.tags["prefect.flow_run_id"] == runs["first"]["flow_run_id"]
     assert "candidate_multi_at_1" in parent.data.metrics
+    # The parent's params are the flattened config: pipeline runs can be filtered by weights.beta.
+    assert parent.data.params["weights.beta"] == "0.1" and parent.data.params["rollout.n"] == "2"
     children = client.search_runs(
         [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
     )
@@ -111,6 +113,9 @@ def test_mlflow_parent_and_nested_runs(runs):
     assert by_stage["rollout"].data.metrics["trajectories"] == 12  # 6 prompts x n=2
     assert "mean_ess_fraction" in by_stage["weights"].data.metrics
     assert by_stage["weights"].data.params["beta"] == "0.1"
+    # A stage's run lasts as long as the stage did (at least its own measured seconds), not its logging.
+    train = by_stage["train"].info
+    assert (train.end_time - train.start_time) / 1000 >= 0.9 * by_stage["train"].data.metrics["seconds"]
     loss = client.get_metric_history(by_stage["train"].info.run_id, "train_loss")
     assert len(loss) >= 1
     assert "multi_at_2" in by_stage["evaluate-candidate"].data.metrics
