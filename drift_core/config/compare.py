@@ -23,7 +23,7 @@ class CompareConfig(StageConfig):
     arms: list[ArmName] = Field(
         list(ARMS),
         min_length=1,
-        description="Arms to run: reference (no training), gold-sft (question -> <answer>gold</answer>, "
+        description="Arms to run: reference (no training), gold-sft (question -> `<answer>gold</answer>`, "
         "single turn), uniform, rft, drift (reference gamma/beta), drift-ext (all-fail handling, beta auto).",
     )
     seeds: list[int] = Field(

@@ -26,11 +26,11 @@ class ProtocolConfig(StageConfig):
     )
     think: bool = Field(
         False,
-        description="Require '<think>...</think><answer>...</answer>' instead of '<answer>...</answer>'.",
+        description="Require `<think>...</think><answer>...</answer>` instead of `<answer>...</answer>`.",
     )
     prefill: bool = Field(
         True,
-        description="Start each assistant turn with '<answer>' (or '<think>' with think) as the reference does.",
+        description="Start each assistant turn with `<answer>` (or `<think>` with think) as the reference does.",
     )
     feedback_incorrect: str = Field(
         "Incorrect. Please think again.", description="User message after a wrong or unparseable answer."
@@ -77,7 +77,7 @@ class ProtocolConfig(StageConfig):
     )
     multi_answer: Literal["whole", "first"] = Field(
         "whole",
-        description="Several answers in one <answer> joined by answer_separator: 'whole' = the whole text is the "
+        description="Several answers in one `<answer>` joined by answer_separator: 'whole' = the whole text is the "
         "answer; 'first' = split on answer_separator, drop empty parts, keep the first (the reference, whose "
         "launch scripts allow one answer per turn); no non-empty part = unparseable.",
     )
@@ -86,8 +86,9 @@ class ProtocolConfig(StageConfig):
     )
     strip_special_tokens: bool = Field(
         False,
-        description="Also remove the chat tokens '<|im_start|>' and '<|im_end|>' from the parsed answer (and the "
-        "thoughts), as the reference does; the tags <think>, </think>, <answer>, </answer> are always removed.",
+        description="Also remove the chat tokens `<|im_start|>` and `<|im_end|>` from the parsed answer (and the "
+        "thoughts), as the reference does; the tags `<think>`, `</think>`, `<answer>`, `</answer>` are always "
+        "removed.",
     )
 
     @field_validator("turn_header")

@@ -69,11 +69,11 @@ class TinyWorldConfig(StageConfig):
         0.15, ge=0, le=1, description="After 'Incorrect': share repeating the last wrong answer (rest: new slip)."
     )
     malformed_rate: float = Field(
-        0.03, ge=0, le=1, description="Any turn: share of responses without the closing </answer> tag."
+        0.03, ge=0, le=1, description="Any turn: share of responses without the closing `</answer>` tag."
     )
     zero_malformed_rate: float = Field(
         0.7, ge=0, le=1,
-        description="Turn 1 with an answer ending in 0: share missing </answer> (a greedy-visible format slip).",
+        description="Turn 1 with an answer ending in 0: share missing `</answer>` (a greedy-visible format slip).",
     )
     max_turns: int = Field(5, ge=1, description="Longest synthetic dialogue (assistant turns).")
 

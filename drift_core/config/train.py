@@ -87,7 +87,7 @@ class TrainConfig(StageConfig):
     )
     train_prefill: bool = Field(
         False,
-        description="Put the loss on the protocol's prefill ('<answer>') too: the prompt ends at the assistant "
+        description="Put the loss on the protocol's prefill (`<answer>`) too: the prompt ends at the assistant "
         "header and the target is the whole stored message. false: the prefill is part of the prompt, as the "
         "engine was given it at rollout. Reference: true.",
     )

@@ -81,9 +81,9 @@ def start_prefect(home: Path, timeout: float = 120.0) -> Server:
     }
     env.pop("PREFECT_API_URL", None)
     home.mkdir(parents=True, exist_ok=True)
-    # flows.prefect_compat is the prefect CLI plus the UI mount older FastAPI lacks (see that module).
-    cmd = [sys.executable, "-m", "flows.prefect_compat", "server", "start", "--host", "127.0.0.1",
-           "--port", str(port)]
+    # Plain `prefect server start`, as the README tells users (tests/test_readme_examples.py checks that
+    # the installed Prefect and FastAPI can mount the UI without help).
+    cmd = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     return _start("prefect", cmd, env, f"http://127.0.0.1:{port}/api/health", home / "server.log", timeout)
 
 

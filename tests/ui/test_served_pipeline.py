@@ -154,6 +154,10 @@ def test_uis_show_the_run_form_and_the_champion(served, tmp_path):
                           "Weights (Optional)", "Beta (Optional)", "Train (Optional)", "Registry (Optional)",
                           "overrides (Optional)", "Episode protocol.", "Maximum assistant turns per episode (K)."):
                 assert label in body, f"{label!r} not on the run form"
+            # Descriptions render as Markdown/HTML: a bare <answer> would be taken as a tag and vanish,
+            # so the config's help texts put such code in backticks (the prefill field's shows here).
+            assert "Start each assistant turn with <answer> (or <think> with think)" in body, \
+                "the prefill field's help text lost its <answer>/<think> code on the run form"
             # The weights section, scrolled into view: its fields carry the config's help texts.
             page.get_by_text("Beta (Optional)").first.scroll_into_view_if_needed()
             shots["prefect_weights"] = tmp_path / "prefect_run_form_weights.png"
