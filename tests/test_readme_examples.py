@@ -239,8 +239,11 @@ def checkout(tiny_world_dir, tmp_path_factory) -> Checkout:
     root = tmp_path_factory.mktemp("readme") / "checkout"
     shutil.copytree(tiny_world_dir, root / ".drift" / "tiny_world")
     (root / ".venv").symlink_to(Path(sys.prefix))
+    # mlflow.set_tracking_uri / set_registry_uri export MLFLOW_*_URI, so earlier in-process tests leave them
+    # pointing at their own stores: a user's fresh shell has neither.
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH")}
+           if k not in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "PREFECT_HOME",
+                        "PREFECT_LOCAL_STORAGE_PATH")}
     env |= {"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "DRIFT_TINY_WORLD_SIZE": "test",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     co = Checkout(root, env, {}, {})
