@@ -38,12 +38,16 @@ def multi_curve(metrics: dict, max_turns: int) -> list[float]:
 CODE = ("drift_core.stages.evaluate", "drift_core.plots")
 
 
+def _fingerprint(model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
+                 baseline: EvalResult | None = None, **_) -> str:
+    """Code, the model and the eval set (so a rollout-only protocol change keeps the evaluations): the
+    cache key and the result's fingerprint alike."""
+    fields = {"model": model, "eval_set": eval_set_fingerprint(prompts, protocol, cfg), "baseline": baseline}
+    return input_fingerprint(CODE, fields)
+
+
 def _key(context, parameters: dict) -> str:
-    """Code, the model and the eval set (so a rollout-only protocol change keeps the evaluations)."""
-    p = parameters
-    fields = {"model": p["model"], "eval_set": eval_set_fingerprint(p["prompts"], p["protocol"], p["cfg"]),
-              "baseline": p.get("baseline")}
-    return f"evaluate-{input_fingerprint(CODE, fields)}"
+    return f"evaluate-{_fingerprint(**parameters)}"
 
 
 @task(name="evaluate", cache_key_fn=_key, persist_result=True)
@@ -54,8 +58,7 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
 
     ws = Workspace(workspace)
     res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=False)
-    fp = input_fingerprint(CODE, {"model": model, "prompts": prompts, "protocol": protocol, "cfg": cfg,
-                                  "baseline": baseline})
+    fp = _fingerprint(model, prompts, protocol, cfg, baseline)
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
     (out / "per_problem.json").write_text(json.dumps(res.per_problem, indent=0, sort_keys=True))
