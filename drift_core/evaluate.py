@@ -78,14 +78,15 @@ def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protoco
     protocol = protocol.for_eval(cfg.prompt_mode)  # the episodes (and the eval id) use eval.prompt_mode
     prompts = prompts[: cfg.limit] if cfg.limit else prompts
     problems = check_prompts(prompts)
-    model_path = str(model_path)
+    model_path = workspace.portable(model_path)  # as stored: workspace-relative inside it (docs/design.md §5)
+    local = workspace.resolve(model_path)
     eval_id = eval_id or default_eval_id(model_path, dataset, [p.prompt_id for p in problems], protocol, cfg)
-    tokenizer = load_tokenizer(model_path)  # fails fast on a model dir without a tokenizer
+    tokenizer = load_tokenizer(local)  # fails fast on a model dir without a tokenizer
     own = not isinstance(engine, Engine)
     if own:
         name = cfg.engine if engine == "auto" else engine
         engine = make_engine(
-            name, model_path, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
+            name, local, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
             tensor_parallel_size=cfg.tensor_parallel_size, gpu_memory_utilization=cfg.gpu_memory_utilization,
             max_model_len=cfg.max_model_len, seed=cfg.seed,
         )

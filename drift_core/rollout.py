@@ -62,8 +62,11 @@ def rollout(
         raise DriftError("no prompts to roll out (the prompt source is empty)")
     from drift_core.chat import load_tokenizer
 
+    # Recorded as stored (workspace-relative when inside it, docs/design.md §5), loaded from where it is.
+    model = workspace.portable(model)
+    local = workspace.resolve(model)
     # Validate the model (tokenizer, chat template) before anything is written.
-    tokenizer = load_tokenizer(model)
+    tokenizer = load_tokenizer(local)
     ids = [p["prompt_id"] for p in prompts]
     run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
     per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
@@ -82,7 +85,7 @@ def rollout(
         if engine is None:
             engine = make_engine(
                 cfg.engine,
-                model,
+                local,
                 device=cfg.device,
                 dtype=cfg.dtype,
                 batch_size=cfg.batch_size,
@@ -143,6 +146,8 @@ def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) 
     if path.exists():
         old = json.loads(path.read_text())
         layout = old.pop("layout", {})
+        if isinstance(old.get("model"), str):  # runs started before models were stored workspace-relative
+            old["model"] = ws.portable(ws.resolve(old["model"]))
         if old != manifest:
             diff = sorted(k for k in manifest if old.get(k) != manifest[k])
             raise DriftError(f"run_id '{run_id}' exists with different {', '.join(diff)}; pick another run_id")

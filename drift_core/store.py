@@ -44,6 +44,30 @@ class Workspace:
     def run_dir(self, run_id: str) -> Path:
         return self.table_dir("trajectories") / run_id
 
+    # -- stored paths ------------------------------------------------------------------------
+    def portable(self, path: str | Path) -> str:
+        """How a path is stored (tables, manifests, cached results): relative to the workspace when it
+        lies inside it, so a copied or moved workspace still finds its models; an existing path
+        elsewhere as an absolute path; anything else (a hub id) as given."""
+        text = str(path)
+        local = Path(text).expanduser()
+        if not local.is_absolute():
+            if (self.root / text).exists():
+                return local.as_posix()  # workspace-relative already (read back from a table)
+            if not local.exists():
+                return text  # a hub id
+        local = local.resolve()
+        return local.relative_to(self.root).as_posix() if local.is_relative_to(self.root) else str(local)
+
+    def resolve(self, stored: str | Path) -> str:
+        """The local path of a stored path (see `portable`): workspace-relative ones against this
+        workspace; absolute paths and hub ids as they are."""
+        text = str(stored)
+        if Path(text).is_absolute():
+            return text
+        inside = self.root / text
+        return str(inside) if inside.exists() else text
+
     # -- connections -------------------------------------------------------------------------
     def connect(self, read_only: bool = False, wait: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
         """Open the warehouse; a writable connection (re)creates the schema and the shard views.
@@ -72,7 +96,9 @@ class Workspace:
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
-        if not read_only:
+        if read_only:
+            self.point_views(con)
+        else:
             self.ensure_schema(con)
         return con
 
@@ -88,8 +114,25 @@ class Workspace:
             schema_file = self.table_dir(table) / "_schema.parquet"
             if not schema_file.exists():
                 self._write_parquet(table, pa.table({}), schema_file)
-            glob = str(self.table_dir(table) / "**" / "*.parquet")
-            run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(glob))
+            run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(self.shard_glob(table)),
+                         scope="")
+
+    def shard_glob(self, table: str) -> str:
+        return str(self.table_dir(table) / "**" / "*.parquet")
+
+    def point_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Point a read-only connection's shard views at this workspace's files, writing nothing.
+
+        The stored views hold absolute globs (so `duckdb warehouse.duckdb` works from any directory);
+        in a copied or moved workspace they name the old place. A temporary view of the same name,
+        which DuckDB resolves before the stored one, reads the shards where they are now
+        (docs/design.md §5, relocatable workspaces)."""
+        stored = dict(run_sql(con, "lookups/view_sql").fetchall())
+        for table in SHARDED_TABLES:
+            glob = self.shard_glob(table)
+            if quote_literal(glob) not in stored.get(table, ""):
+                run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(glob),
+                             scope="temp ")
 
     # -- shards ------------------------------------------------------------------------------
     def write_shard(self, table: str, run_id: str, shard: int, rows: pa.Table) -> Path:

@@ -62,9 +62,9 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
     (out / "per_problem.json").write_text(json.dumps(res.per_problem, indent=0, sort_keys=True))
-    files = [str(out / "per_problem.json")]
+    files = [ws.portable(out / "per_problem.json")]  # workspace-relative: a moved workspace still logs them
     if baseline is not None:
-        files.append(str(accuracy_by_turn(
+        files.append(ws.portable(accuracy_by_turn(
             {"reference": multi_curve(baseline.metrics, protocol.max_turns),
              "candidate": multi_curve(res.metrics, protocol.max_turns)},
             out / "accuracy_by_turn.png", title=f"multi@k on {res.dataset} ({res.num_problems} problems)",

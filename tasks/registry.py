@@ -21,9 +21,10 @@ from drift_core.config.registry import RegistryConfig
 from drift_core.errors import DriftError
 from drift_core.promotion import Decision, decide
 from drift_core.stages.model import ModelRef
+from drift_core.store import Workspace
 from tasks.evaluate import EvalResult
 from tasks.stage import StageResult, cache_key
-from tasks.tracking import metric_name
+from tasks.tracking import metric_name, store_identity
 
 CODE = ("tasks.registry", "tasks.chat_model")  # the gate (drift_core.promotion) is in the closure
 CHAT_MODEL_CODE = Path(__file__).with_name("chat_model.py")
@@ -40,11 +41,12 @@ class RegistryResult(StageResult):
     vs_reference: dict = field(default_factory=dict)
 
 
-# The tracking store is part of the key: pointing at another server registers there anew. The parent run
+# The tracking store is part of the key: pointing at another server registers there anew (the workspace's
+# own store counts as one store wherever the workspace is, so a moved workspace stays Cached). The parent run
 # only says where to nest the stage's run; the champion's evaluation is read when registering, but a
 # champion that changed since must not register the same candidate twice (the cached decision is shown).
 _KEY = cache_key("register", *CODE, ignore=("workspace", "parent_run_id", "champion_eval"),
-                 extra=lambda: [mlflow.get_tracking_uri()])
+                 extra=lambda p: [store_identity(p["workspace"])])
 
 
 @task(name="register", cache_key_fn=_KEY, persist_result=True)
@@ -61,7 +63,7 @@ def register_task(workspace: str, candidate: ModelRef, cand_eval: EvalResult, re
             mlflow.log_dict(ref_eval.per_problem, "eval/reference_per_problem.json")
         champion = _champion(client, cfg.model_name)
         baseline, outcomes = _baseline(client, champion, cand_eval, ref_eval, champion_eval)
-        info = _log_model(candidate, cfg.model_name)
+        info = _log_model(candidate.local(Workspace(workspace)), cfg.model_name)
         version = str(info.registered_model_version)
         decision = _decide(cand_eval.per_problem, outcomes, cfg)
         decision.reason = f"against {baseline}: {decision.reason}"
@@ -118,7 +120,7 @@ def champion_to_score(workspace: str, cfg: RegistryConfig, eval_set: str) -> Mod
     if not (local / "MLmodel").is_file():
         mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{cfg.model_name}/{champion.version}",
                                             dst_path=str(local))
-    return ModelRef.of(str(hf_dir(local)))
+    return ModelRef.of(str(hf_dir(local)), Workspace(workspace))
 
 
 def registration_summary(reg: RegistryResult, cached: bool) -> dict:
@@ -146,7 +148,7 @@ def _run_artifact(run_id: str | None, path: str) -> dict | None:
         return None
 
 
-def _log_model(candidate: ModelRef, name: str):
+def _log_model(model_dir: str, name: str):
     """pyfunc with the HF directory as an artifact (mlflow.transformers needs pip_requirements and
     loads back as a pipeline; this loads back as a chat model that honours generation params)."""
     from mlflow.models import infer_signature
@@ -156,7 +158,7 @@ def _log_model(candidate: ModelRef, name: str):
         params={"max_new_tokens": 64, "temperature": 0.0, "system": "", "prefill": ""},
     )
     return mlflow.pyfunc.log_model(
-        name="model", python_model=str(CHAT_MODEL_CODE), artifacts={"hf": candidate.path},
+        name="model", python_model=str(CHAT_MODEL_CODE), artifacts={"hf": model_dir},
         pip_requirements=PIP_REQUIREMENTS, registered_model_name=name, signature=signature,
     )
 

@@ -26,7 +26,7 @@ class StageResult:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     series: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # e.g. loss by step
-    files: list[str] = field(default_factory=list)  # artifacts already written in the workspace
+    files: list[str] = field(default_factory=list)  # artifacts in the workspace, as Workspace.portable stores them
     tags: dict[str, str] = field(default_factory=dict)
     mlflow_run_id: str | None = None  # set when the task body opened its own nested run
 
@@ -78,15 +78,15 @@ def _content(value: Any) -> Any:
 
 
 def cache_key(stage: str, *code: str, ignore: tuple[str, ...] = ("workspace",),
-              extra: Callable[[], list] | None = None) -> Callable[[Any, dict[str, Any]], str]:
+              extra: Callable[[dict[str, Any]], list] | None = None) -> Callable[[Any, dict[str, Any]], str]:
     """A Prefect cache_key_fn: the stage name plus the input fingerprint of the call's parameters.
 
     `code`: the modules (and SQL) the task runs, e.g. 'drift_core.stages.train'; `extra`: values read
-    from outside the parameters (the registry's tracking URI)."""
+    from outside the parameters (the registry's tracking store), given the parameters."""
 
     def fn(context, parameters: dict[str, Any]) -> str:
         key = input_fingerprint(code, parameters, ignore)
-        return f"{stage}-{digest(key, *extra()) if extra else key}"
+        return f"{stage}-{digest(key, *extra(parameters)) if extra else key}"
 
     fn.__name__ = f"{stage}_cache_key"
     return fn
@@ -110,6 +110,6 @@ def run_stage(task, *args, stage_name: str | None = None, **kwargs):
     s.states[name] = state.name
     tracking.log_stage(
         name, result, cached=state.name == "Cached", task_run_id=str(state.state_details.task_run_id),
-        parent_run_id=s.parent_run_id, span=(started, time.time()),
+        parent_run_id=s.parent_run_id, span=(started, time.time()), workspace=s.workspace,
     )
     return result

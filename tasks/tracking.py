@@ -17,24 +17,39 @@ import yaml
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from tasks.mlflow_store import artifact_root, follow_workspace
+
 EXPERIMENT = "drift"
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value
 
 
 def tracking_uri(workspace: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or _own_store(workspace)
+
+
+def _own_store(workspace: Path) -> str:
+    return f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
+
+
+def store_identity(workspace: Path) -> str:
+    """Which tracking store is in use, independent of where the workspace is: 'workspace' for its own
+    SQLite store, else the URI (a server)."""
+    uri = mlflow.get_tracking_uri()
+    return "workspace" if uri == _own_store(workspace) else uri
 
 
 def setup(workspace: Path, experiment: str = EXPERIMENT) -> str:
     """Point mlflow at the tracking store; create the experiment (artifacts in the workspace if local)."""
     uri = tracking_uri(workspace)
+    if uri == _own_store(workspace):
+        follow_workspace(Path(workspace).resolve() / "mlflow.db", experiment, workspace)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient()
     if client.get_experiment_by_name(experiment) is None:
         location = None
         if uri.startswith("sqlite:"):
-            location = (Path(workspace).resolve() / "mlartifacts").as_uri()
+            location = artifact_root(workspace).as_uri()
         client.create_experiment(experiment, artifact_location=location)
     mlflow.set_experiment(experiment)
     return uri
@@ -106,7 +121,7 @@ def _link_prefect_to_mlflow(run_id: str, experiment_id: str) -> None:
 
 
 def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_id: str | None,
-              span: tuple[float, float] | None = None) -> str:
+              span: tuple[float, float] | None = None, workspace: Path | None = None) -> str:
     """One nested run per stage: params, metrics, metric series, files; tags link the Prefect task run.
 
     `span`: the stage's (start, end) in epoch seconds, so the run shows how long the stage took, not
@@ -136,7 +151,10 @@ def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_i
                          if i == 0 else [])
     for i in range(0, len(metrics), 1000):
         client.log_batch(run_id, metrics=metrics[i : i + 1000])
-    for f in result.files:
+    from drift_core.store import Workspace
+
+    for stored in result.files:
+        f = Workspace(workspace).resolve(stored) if workspace is not None else stored
         if Path(f).exists():
             client.log_artifact(run_id, f, artifact_path=name)
     client.set_terminated(run_id, end_time=int(span[1] * 1000) if span else None)

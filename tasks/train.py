@@ -37,5 +37,5 @@ def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol:
     return TrainResult(
         fingerprint=out.model.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
         series={"train_loss": list(res.train_loss), "eval_loss": list(res.eval_loss)},  # eval: empty unless held out
-        tags={"drift.model_dir": str(out.out_dir)}, model=out.model,
+        tags={"drift.model_dir": ws.portable(out.out_dir)}, model=out.model,
     )

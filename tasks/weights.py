@@ -39,10 +39,10 @@ def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig,
     fp = input_fingerprint(CODE, {"rollout": rollout, "cfg": cfg, "repeat_penalty_lambda": repeat_penalty_lambda})
     out = ws.root / "artifacts" / "weights" / fp
     table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta, repeat_penalty_lambda)
-    files = [str(weight_distribution(
+    files = [ws.portable(weight_distribution(
         table.column("weight").to_pylist(), table.column("solved").to_pylist(), out / "weight_distribution.png",
     ))]
-    files.append(str(_sample(table, out / "weights_sample.csv")))
+    files.append(ws.portable(_sample(table, out / "weights_sample.csv")))
     return WeightsResult(
         fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=summary.metrics(),
         files=files, tags={"drift.run_id": rollout.run_id, "drift.beta_spec": summary.beta_spec},

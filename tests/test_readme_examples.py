@@ -276,8 +276,9 @@ def shlex_quote(s: str) -> str:
 
 def run_sql_block(co: Checkout, ex: Example) -> None:
     models = [r["model"] for r in sql_rows(co, "select distinct model from eval_metrics")]
-    values = {"REFERENCE_MODEL": str((co.root / ".drift" / "tiny_world").resolve()),
-              "TRAINED_MODEL": next(m for m in models if "/models/r-" in m)}  # drift run's candidate
+    # Models inside the workspace are stored relative to it (docs/design.md §5).
+    values = {"REFERENCE_MODEL": "tiny_world",
+              "TRAINED_MODEL": next(m for m in models if m.startswith("models/r-"))}  # drift run's candidate
     query = ex.text
     for name, value in values.items():
         query = query.replace(f"'{name}'", "'" + value.replace("'", "''") + "'")

@@ -12,12 +12,17 @@ from drift_core.store import Workspace
 
 @dataclass(frozen=True)
 class ModelRef:
-    path: str  # local directory or hub id
+    path: str  # as stored (Workspace.portable): workspace-relative inside it, else absolute, or a hub id
     fingerprint: str  # content of the directory (hub ids: the name); what cache keys use
 
     @classmethod
-    def of(cls, path: str) -> ModelRef:
-        return cls(path=str(path), fingerprint=model_fingerprint(str(path)))
+    def of(cls, path: str, ws: Workspace) -> ModelRef:
+        stored = ws.portable(path)
+        return cls(path=stored, fingerprint=model_fingerprint(ws.resolve(stored)))
+
+    def local(self, ws: Workspace) -> str:
+        """Where the model is in `ws` (a cached result from a moved workspace resolves to the new place)."""
+        return ws.resolve(self.path)
 
 
 def reference_model(ws: Workspace, cfg: RolloutConfig, model: str | None = None) -> ModelRef:
@@ -31,7 +36,7 @@ def reference_model(ws: Workspace, cfg: RolloutConfig, model: str | None = None)
         from drift_core.tiny_world import ensure_tiny_world
 
         path = str(ensure_tiny_world(ws.root))
-    return ModelRef.of(path)
+    return ModelRef.of(path, ws)
 
 
 def base_model(ws: Workspace, run_id: str | None, cfg: RolloutConfig, model: str | None = None) -> ModelRef:

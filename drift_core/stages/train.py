@@ -56,8 +56,8 @@ def train_stage(ws: Workspace, inputs: TrainInputs, protocol: ProtocolConfig, cf
     from drift_core.train import train  # transformers' Trainer: import only when training
 
     out_dir = Path(out) if out is not None else model_dir(ws, inputs, protocol, cfg)
-    res = train(inputs.rows, inputs.base.path, cfg, out_dir, resume=resume, progress=progress, protocol=protocol)
-    return TrainOutput(res, out_dir, ModelRef.of(str(out_dir)))
+    res = train(inputs.rows, inputs.base.local(ws), cfg, out_dir, resume=resume, progress=progress, protocol=protocol)
+    return TrainOutput(res, out_dir, ModelRef.of(str(out_dir), ws))
 
 
 def read_rows(path: Path) -> pa.Table:

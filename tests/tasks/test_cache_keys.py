@@ -7,6 +7,7 @@ import shutil
 
 from drift_core.config import EvalConfig, ProtocolConfig, RolloutConfig, TrainConfig, WeightsConfig
 from drift_core.stages.model import ModelRef
+from drift_core.store import Workspace
 from tasks.evaluate import evaluate_task
 from tasks.prompts import PromptsResult
 from tasks.rollout import RolloutResult, rollout_task
@@ -22,9 +23,10 @@ def test_rollout_key_ignores_paths(random_model_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(random_model_dir, copy)
     a = key(rollout_task, workspace="/ws/a", prompts=PromptsResult(fingerprint="p1"),
-            model=ModelRef.of(str(random_model_dir)), protocol=ProtocolConfig(), cfg=RolloutConfig())
-    b = key(rollout_task, workspace="/ws/b", prompts=PromptsResult(fingerprint="p1"), model=ModelRef.of(str(copy)),
-            protocol=ProtocolConfig(), cfg=RolloutConfig())
+            model=ModelRef.of(str(random_model_dir), Workspace(tmp_path)), protocol=ProtocolConfig(),
+            cfg=RolloutConfig())
+    b = key(rollout_task, workspace="/ws/b", prompts=PromptsResult(fingerprint="p1"),
+            model=ModelRef.of(str(copy), Workspace(tmp_path)), protocol=ProtocolConfig(), cfg=RolloutConfig())
     assert a == b
     c = key(rollout_task, workspace="/ws/a", prompts=PromptsResult(fingerprint="p1"), model=ModelRef("x", "other"),
             protocol=ProtocolConfig(), cfg=RolloutConfig())
