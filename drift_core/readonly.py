@@ -1,51 +1,240 @@
-"""Read-only SQL over the warehouse (`drift sql`): a writing statement is refused, nothing changes.
+"""Read-only, confined SQL over the warehouse (`drift sql`): what it runs changes no file and reads none
+outside the workspace's tables.
 
-Two guards: the warehouse is opened with read_only=True (DuckDB refuses writes to it), and every
-statement must be a query (SELECT, EXPLAIN, DESCRIBE/SHOW, SUMMARIZE...), so `COPY ... TO`, `ATTACH`,
-`INSTALL`, `SET` or writes to temp tables are refused before anything runs.
+Three guards; each of the first and the last refuses every write on its own (tests/faults/
+test_sql_confinement.py):
+1. Every statement must be a query: SELECT (also WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) or
+   EXPLAIN [ANALYZE] of one. COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, PRAGMA, CALL, CREATE (temp
+   tables, views, macros), EXPLAIN ANALYZE COPY ... are refused before anything runs.
+2. The warehouse is opened read_only: DuckDB refuses writes to it.
+3. The connection opens no file at all. Its `trajectories` / `turns` are temporary views over Arrow
+   datasets of this workspace's shard files (Arrow reads them, not DuckDB), made before DuckDB's
+   external access is disabled (no file read or written, no extension installed or loaded, no Python
+   variable scanned) and the configuration locked (no SET undoes it). So `read_csv('/etc/passwd')`,
+   `glob(...)`, another workspace's Parquet or a write that slipped past guard 1 fail in DuckDB itself.
+   Spill files go to a private temporary directory outside the workspace, removed after. (DuckDB
+   still lets the connection open two things: that directory, and its own database file, which it
+   refuses to COPY over; `read_blob` of warehouse.duckdb reads the warehouse's own bytes.)
+`--out FILE` is written by drift (not by the query), to FILE only, never inside the workspace.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from duckdb.sqltypes import DuckDBPyType
 
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import quote_literal, run_rendered, run_sql
-from drift_core.store import Workspace
+from drift_core.sqlfiles import quote_ident, quote_literal, render, run_rendered, run_sql
+from drift_core.store import SHARDED_TABLES, Workspace
 
 READ_TYPES = {"SELECT", "EXPLAIN"}
 FORMATS = ("table", "csv", "json", "parquet")
+SAVE_HINT = "to save rows, run the query with --format csv|json|parquet --out FILE (a file outside the workspace)"
+# What to do instead, by refused statement type.
+HINTS = {
+    "COPY": SAVE_HINT, "EXPORT": SAVE_HINT,
+    "ATTACH": "only this workspace's warehouse is read; query another one with -w DIR",
+    "DETACH": "only this workspace's warehouse is read; query another one with -w DIR",
+    "LOAD": "extensions cannot be installed or loaded in drift sql",
+    "SET": "settings cannot be changed in drift sql (read them with select * from duckdb_settings())",
+    "PRAGMA": "settings cannot be changed in drift sql (read them with select * from duckdb_settings(); "
+              "describe TABLE lists a table's columns)",
+    "CALL": "use a query instead (e.g. select * from duckdb_settings(), describe TABLE)",
+    "CREATE": "put intermediate results in a WITH clause; only the stages (drift rollout, weights, eval...) "
+              "create tables",
+}
+WRITE_HINT = "only the stages (drift rollout, drift weights, drift eval...) write the warehouse"
 
 
 def run_readonly(workspace: Workspace, query: str) -> pa.Table:
     """Run `query` (one or more read statements) on the warehouse; returns the last one's rows."""
-    con = workspace.connect(read_only=True)
-    try:
-        try:
-            statements = con.extract_statements(query)
-        except duckdb.Error as exc:
-            raise DriftError(f"SQL error: {exc}") from None
-        if not statements:
-            raise DriftError("empty query")
-        for st in statements:
-            kind = st.type.name
-            if kind not in READ_TYPES:
-                raise DriftError(
-                    f"drift sql is read-only: refusing a {kind} statement "
-                    f"({st.query.strip()[:60]!r}); the warehouse is unchanged"
-                )
+    with confined_connection(workspace) as con:
+        statements = check_statements(con, query)
         try:
             for st in statements[:-1]:
                 con.execute(st).fetchall()
             rel = con.sql(statements[-1].query)
-            return rel.to_arrow_table() if rel is not None else pa.table({})
+            return _arrow_safe(rel).to_arrow_table() if rel is not None else pa.table({})
+        except duckdb.PermissionException as exc:
+            raise DriftError(
+                f"drift sql reads only this workspace's tables and views (`show tables` lists them), no file "
+                f"({_first_line(exc)}). Import trajectories with drift import-jsonl; read other files with DuckDB "
+                "itself"
+            ) from None
         except duckdb.Error as exc:
             raise DriftError(f"SQL error: {str(exc).strip()}{_missing_table_hint(exc)}") from None
+
+
+@contextmanager
+def confined_connection(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse that opens no file (guards 2 and 3 above)."""
+    con = workspace.connect(read_only=True)  # its shard views already point at this workspace
+    spill = tempfile.mkdtemp(prefix="drift-sql-")
+    try:
+        _shards_through_arrow(con, workspace)
+        run_sql(con, "settings/sql_confinement", {"temp_directory": spill})
+        yield con
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _shards_through_arrow(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
+    """Shadow each shard view with a temporary view over an Arrow dataset of the same files.
+
+    The stored view is `read_parquet('<ws>/tables/<t>/**/*.parquet', union_by_name = true)`; here the
+    same files (the zero-row _schema.parquet first, so the columns come in the DDL's order) under their
+    union schema: a shard written before a column was added reads it as NULL, as there."""
+    for table in SHARDED_TABLES:
+        root = workspace.table_dir(table)
+        files = sorted(str(p) for p in root.rglob("*.parquet") if p.is_file())
+        if not files:
+            continue  # no _schema.parquet (not a stage-made workspace): reading the stored view is refused
+        first = str(root / "_schema.parquet")
+        files.sort(key=lambda f: f != first)
+        try:
+            schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+        except (pa.ArrowException, OSError) as exc:
+            raise DriftError(f"cannot read the {table} shards under {root}: {exc}") from None
+        source = f"_drift_{table}_shards"
+        con.register(source, ds.dataset(files, schema=schema, format="parquet"))
+        run_rendered(con, "io/arrow_view", table=quote_ident(table), source=quote_ident(source))
+
+
+def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> list:
+    """The statements of `query`, each a query or an EXPLAIN of one; otherwise DriftError, nothing run."""
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise DriftError(f"SQL error: {str(exc).strip()}") from None
+    if not statements:
+        raise DriftError("empty query")
+    for st in statements:
+        kind = _kind(st)
+        if kind == "EXPLAIN":
+            inner = _explained(con, st.query)
+            if inner != "SELECT":
+                _refuse(f"EXPLAIN of {_a(inner or 'non-query')} statement", inner or "", st.query,
+                        "(EXPLAIN ANALYZE runs what it explains)")
+        elif kind not in READ_TYPES:
+            _refuse(f"{_a(_name(kind, st.query))} statement", kind, st.query, "")
+    return statements
+
+
+def _kind(st) -> str:
+    try:
+        return st.type.name
+    except ValueError:  # a statement type the Python enum does not know (e.g. UPDATE EXTENSIONS)
+        return "UNKNOWN"
+
+
+def _name(kind: str, text: str) -> str:
+    """What the user wrote: DuckDB files INSTALL under LOAD; an unknown type by its first words."""
+    words = [w for _, w in _words(text)]
+    if kind == "LOAD" and words[:1] in (["install"], ["force"]):
+        return "INSTALL"
+    return " ".join(words[:2]).upper() if kind == "UNKNOWN" else kind
+
+
+def _a(name: str) -> str:
+    return ("an " if name[:1] in "AEIOU" else "a ") + name
+
+
+def _refuse(what: str, kind: str, text: str, why: str) -> None:
+    hint = HINTS.get(kind, WRITE_HINT)
+    raise DriftError(
+        f"drift sql is read-only: refusing {what} ({text.strip()[:80]!r}){' ' + why if why else ''}; "
+        f"nothing ran and the warehouse is unchanged. {hint[0].upper()}{hint[1:]}"
+    )
+
+
+def _words(text: str) -> list[tuple[int, str]]:
+    """(offset, lower-case text) of each token of `text` but comments, by DuckDB's tokenizer."""
+    tokens = duckdb.tokenize(text)
+    out = []
+    for i, (off, kind) in enumerate(tokens):
+        if kind != duckdb.token_type.comment:
+            end = tokens[i + 1][0] if i + 1 < len(tokens) else len(text)
+            out.append((off, text[off:end].strip().lower()))
+    return out
+
+
+def _explained(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
+    """The type of the statement an EXPLAIN [ANALYZE | (options)] statement explains; None if unclear.
+
+    Python's Statement does not expose it, so the EXPLAIN prefix is skipped by DuckDB's tokenizer
+    (comments included) and the rest parsed again. Anything unexpected gives None: refused."""
+    words = _words(text)
+    if not words or words[0][1] != "explain":
+        return None
+    j = 1
+    if j < len(words) and words[j][1] in ("analyze", "analyse"):
+        j += 1
+    elif j < len(words) and words[j][1] == "(":  # EXPLAIN (ANALYZE, FORMAT json) ...
+        depth = 0
+        while j < len(words):
+            depth += {"(": 1, ")": -1}.get(words[j][1], 0)
+            j += 1
+            if depth == 0:
+                break
+    if j >= len(words):
+        return None
+    try:
+        inner = con.extract_statements(text[words[j][0]:])
+    except duckdb.Error:
+        return None
+    return _kind(inner[0]) if len(inner) == 1 else None
+
+
+# DuckDB types that Arrow cannot carry faithfully (VARIANT arrives as opaque binary structs, BIGNUM as an
+# opaque extension, BIT as bytes, HUGEINT as a decimal that cannot hold its range, TIME WITH TIME ZONE
+# without its offset): the result has them as DuckDB's text form.
+NOT_IN_ARROW = {"variant", "bignum", "bit", "hugeint", "uhugeint", "time with time zone"}
+# The ones pyarrow's CSV writer takes as they are; any other column is printed as DuckDB's text form.
+CSV_TYPES = {"boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger",
+             "ubigint", "float", "double", "decimal", "varchar", "date", "time", "timestamp", "timestamp_s",
+             "timestamp_ms", "timestamp_ns", "timestamp with time zone", "timestamptz_ns"}
+
+
+def _contains(t, ids: set[str]) -> bool:
+    if t.id in ids:
+        return True
+    if t.id in ("list", "array", "struct", "map", "union"):
+        return any(isinstance(c, DuckDBPyType) and _contains(c, ids) for _, c in t.children)
+    return False
+
+
+def _text_columns(rel, keep) -> str | None:
+    """`rel`'s columns, cast to varchar where `keep(type)` is false; None when none is cast."""
+    exprs, cast = [], False
+    for name, t in zip(rel.columns, rel.types, strict=True):
+        q = quote_ident(name)
+        if keep(t):
+            exprs.append(q)
+        else:
+            exprs.append(f"{q}::varchar as {q}")
+            cast = True
+    return ", ".join(exprs) if cast else None
+
+
+def _arrow_safe(rel):
+    columns = _text_columns(rel, lambda t: not _contains(t, NOT_IN_ARROW))
+    return rel.project(columns) if columns else rel
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
 # Tables that exist only once a stage has written them, and the command that does.
@@ -66,13 +255,35 @@ def _missing_table_hint(exc: Exception) -> str:
     return ""
 
 
+# -- output (written by drift, never by the query) ---------------------------------------------------
+def check_output(workspace: Workspace, fmt: str, out: Path | None) -> None:
+    """Refuse a format or --out before the query runs: nothing is written inside the workspace."""
+    if fmt not in FORMATS:
+        raise DriftError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "parquet" and out is None:
+        raise DriftError("--format parquet needs --out FILE")
+    if out is None:
+        return
+    target = Path(out).expanduser().resolve()
+    if target.is_relative_to(workspace.root):
+        raise DriftError(
+            f"--out {out} is inside the workspace {workspace.root}, which drift sql never writes (its "
+            f"warehouse and tables are the stages'); write the file elsewhere, e.g. --out ./{target.name}"
+        )
+    if target.is_dir():
+        raise DriftError(f"--out {out} is a directory; give a file name, e.g. --out {Path(out) / 'rows.csv'}")
+
+
 def write_result(table: pa.Table, fmt: str, out: Path | None) -> str | None:
-    """Write rows as csv / json (one object per line) / parquet to `out`, or return csv/json text."""
+    """Write rows as csv / json (one object per line) / parquet to `out`, or return csv/json text.
+
+    A file is written next to `out` under a temporary name and renamed, so a failed write leaves none."""
     if fmt not in FORMATS[1:]:
         raise DriftError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "parquet" and out is None:
         raise DriftError("--format parquet needs --out FILE")
     mem = duckdb.connect()
+    tmp = None
     try:
         mem.register("result", table)
         if out is None:
@@ -82,26 +293,46 @@ def write_result(table: pa.Table, fmt: str, out: Path | None) -> str | None:
                 import pyarrow.csv as pcsv
 
                 buf = io.BytesIO()
-                pcsv.write_csv(_flat(mem), buf)
+                pcsv.write_csv(_csv_ready(mem), buf)
                 return buf.getvalue().decode()
             rows = run_sql(mem, "io/result_json").fetchall()
             return "\n".join(r[0] for r in rows)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".drift-sql-{uuid.uuid4().hex[:8]}-{out.name}")  # same suffix: same compression
         # DuckDB writes the file (nested values included); a path cannot be a bound parameter in COPY.
         opts = {"csv": "format csv, header true", "json": "format json", "parquet": "format parquet"}[fmt]
-        run_rendered(mem, "io/copy_result", path=quote_literal(str(out)), options=opts)
+        run_rendered(mem, "io/copy_result", path=quote_literal(str(tmp)), options=opts)
+        os.replace(tmp, out)
         return None
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        raise DriftError(
+            f"cannot write the result as {fmt}{f' to {out}' if out else ''}: {_first_line(exc)}. Cast the "
+            "column to text in the query (column::varchar) or use another --format; nothing was written"
+        ) from None
+    finally:
+        mem.close()
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def text_rows(table: pa.Table, limit: int) -> list[tuple]:
+    """The first `limit` rows, each value as DuckDB's text form (None for NULL), for the table format."""
+    mem = duckdb.connect()
+    try:
+        mem.register("result", table.slice(0, limit))
+        rel = mem.sql(render("io/flat_result", columns="*"))
+        columns = _text_columns(rel, lambda t: t.id == "varchar") or "*"
+        return run_rendered(mem, "io/flat_result", columns=columns).fetchall()
+    except duckdb.Error as exc:
+        raise DriftError(f"cannot print the result: {_first_line(exc)}; try --format json") from None
     finally:
         mem.close()
 
 
-def _flat(mem) -> pa.Table:
-    """Nested columns (lists, structs) as their text form, which CSV can hold."""
-    cols = mem.execute("select * from result limit 0").description
-    exprs = []
-    for name, type_code, *_ in cols:
-        q = '"' + name.replace('"', '""') + '"'
-        nested = any(k in str(type_code) for k in ("[]", "STRUCT", "MAP", "LIST"))
-        exprs.append(f"{q}::varchar as {q}" if nested else q)
-    return run_rendered(mem, "io/flat_result", columns=", ".join(exprs) or "*").to_arrow_table()
+def _csv_ready(mem) -> pa.Table:
+    """The result with each column pyarrow's CSV writer cannot take (lists, structs, intervals, blobs...)
+    as DuckDB's text form."""
+    rel = mem.sql(render("io/flat_result", columns="*"))
+    columns = _text_columns(rel, lambda t: t.id in CSV_TYPES) or "*"
+    return mem.sql(render("io/flat_result", columns=columns)).to_arrow_table()

@@ -1,4 +1,5 @@
-"""`drift sql`: read-only queries over the workspace's warehouse, as a table or a file."""
+"""`drift sql`: read-only, confined queries over the workspace's warehouse, as a table or a file
+(drift_core/readonly.py: nothing it runs writes a file or reads one outside the workspace's tables)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.readonly import run_readonly, write_result
+from drift_core.readonly import check_output, run_readonly, text_rows, write_result
 from drift_core.store import Workspace
 
 
@@ -23,9 +25,11 @@ def sql_cmd(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the rows to this file."),
     max_rows: int = typer.Option(50, help="Rows to print in table format (the file gets all)."),
 ) -> None:
-    """Run a read-only SQL query on warehouse.duckdb (writes are refused; the warehouse is unchanged)."""
+    """Run a read-only SQL query on warehouse.duckdb (writes and file access are refused; nothing changes)."""
     cfg = resolve_config(config, set_, workspace)
-    table = run_readonly(Workspace(cfg.workspace), query)
+    ws = Workspace(cfg.workspace)
+    check_output(ws, fmt, out)
+    table = run_readonly(ws, query)
     if fmt == "table" and out is None:
         print_table(table, max_rows)
         return
@@ -40,8 +44,8 @@ def print_table(table, max_rows: int) -> None:
     t = Table(show_lines=False)
     for name in table.column_names:
         t.add_column(name, overflow="fold")
-    for row in table.slice(0, max_rows).to_pylist():
-        t.add_row(*["NULL" if v is None else str(v) for v in row.values()])
+    for row in text_rows(table, max_rows):
+        t.add_row(*[Text("NULL" if v is None else v) for v in row])  # Text: "[a, b]" is no markup
     con = Console()
     con.print(t)
     more = table.num_rows - max_rows
