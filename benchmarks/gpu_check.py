@@ -505,7 +505,7 @@ def part_pipeline(args, work: Path, res: dict) -> None:
             from drift_core.stages.model import ModelRef
             from drift_core.store import Workspace
 
-            ref = ModelRef.of(model) if name == "reference" else trained_ref
+            ref = ModelRef.of(model, Workspace(root)) if name == "reference" else trained_ref
             ev = timed(stages, f"eval_{name}", "stage", lambda ref=ref: evaluate_stage(
                 Workspace(root), ref, test_set, protocol, cfg.eval, progress=False))
             metrics = {k: v for k, v in ev.metrics.items() if k.startswith("multi@")}

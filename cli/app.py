@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -16,6 +17,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+
+@app.callback()
+def _global_options(
+    allow_pickle: bool = typer.Option(
+        False, "--allow-pickle",
+        help="Also load model weights stored as pickle (pytorch_model.bin, *.pt, *.pth, *.pkl), which can run "
+             "code when loaded; only for files you trust. Default: safetensors only. Same as "
+             "DRIFT_ALLOW_PICKLE=1 (set that for Prefect workers). Goes before the command: "
+             "drift --allow-pickle rollout ...",
+    ),
+) -> None:
+    """DRIFT: sample multi-turn trajectories once, weight them in SQL, fine-tune with weighted SFT."""
+    if allow_pickle:
+        from drift_core.chat import ALLOW_PICKLE_ENV
+
+        # an environment variable, so that every model load sees it: engines, training (also under
+        # accelerate launch), evaluation, and the flows' tasks in this process
+        os.environ[ALLOW_PICKLE_ENV] = "1"
+
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config (default: the embedded tiny CPU config).")
 SetOpt = typer.Option(None, "--set", "-s", help="Override a config value: section.key=value (repeatable).")

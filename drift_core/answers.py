@@ -16,6 +16,11 @@ _SPECIAL = ("<think>", "</think>", "<answer>", "</answer>")
 CHAT_TOKENS = ("<|im_start|>", "<|im_end|>")
 _ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _THINK_ANSWER_RE = re.compile(r"<think>(.*?)</think>\s*<answer>(.*?)</answer>", re.DOTALL)
+# A multiple-choice option line of a question: 'B. 52' (drift_core.prompts.benchmarks.render_choices).
+_OPTION_RE = re.compile(r"^\s*([A-Z])\.\s+(.+?)\s*$", re.MULTILINE)
+# A letter as an answer, normalised: 'b', '(b)', 'b.', 'b)', 'b:'; optionally followed by the option's value.
+_LETTER_RE = re.compile(r"^\(?([a-z])(?:\)|\.|:|(?=$))(.*)$")
+VERIFIERS = ("math-verify", "exact", "choice")
 
 # math-verify warns on every call when its signal-based timeout is off (needed off-main-thread).
 logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -93,14 +98,50 @@ def _as_math(text: str) -> str:
     return text if text.startswith("$") else f"${text}$"
 
 
+def parse_options(question: str) -> dict[str, str]:
+    """The options a multiple-choice question lists, one 'B. value' line each: {'b': normalised value}."""
+    return {m.group(1).lower(): normalize_answer(m.group(2)) for m in _OPTION_RE.finditer(question or "")}
+
+
+def _same_value(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)  # '52.0' is option '52'
+    except ValueError:
+        return False
+
+
+def choice_correct(norm: str, gold: str, question: str) -> bool:
+    """The `choice` verifier on a normalised answer: is it the gold option of `question`?
+
+    The gold is the right option's letter. Accepted: that letter ('B', 'b', ' B ', '(B)', 'B.'), the
+    letter with its option's value ('B. 52'), or the value alone when exactly one option has it. Rejected:
+    another letter, a letter with another option's value, a value no option or several options have.
+    """
+    gold_n = normalize_answer(gold)
+    options = parse_options(question)
+    if gold_n not in options:
+        return False  # a question without this option: nothing to match the value against
+    m = _LETTER_RE.match(norm)
+    if m and m.group(1) in options:
+        rest = m.group(2)
+        return m.group(1) == gold_n and (not rest or _same_value(rest, options[gold_n]))
+    matches = [k for k, v in options.items() if _same_value(norm, v)]
+    return matches == [gold_n]
+
+
 @lru_cache(maxsize=200_000)
-def is_correct(answer: str | None, gold: str, verifier: str = "math-verify") -> bool:
+def is_correct(answer: str | None, gold: str, verifier: str = "math-verify", question: str = "") -> bool:
     """True when `answer` matches `gold` under `verifier` (protocol.verifier).
 
     'exact' (the reference's): equal after normalisation, so 'A' equals 'a' but '0.5' is not
     '\\frac{1}{2}'. 'math-verify': equal after normalisation, or equal as math by math-verify, so
     '\\frac{1}{2}' equals '0.5' and '12.0' equals '12'. math-verify's timeout uses signals, which
     only work on the main thread; elsewhere (Prefect task threads) it runs without one.
+    'choice' (multiple choice; the gold is a letter of the options `question` lists): equal after
+    normalisation, or the same option by `choice_correct` (its value, '(B)', 'B. 52'); a question
+    without that option is checked as by 'math-verify'.
     """
     norm = normalize_answer(answer)
     if not norm:  # no answer, or only whitespace (the reference's invalid action)
@@ -109,8 +150,11 @@ def is_correct(answer: str | None, gold: str, verifier: str = "math-verify") -> 
         return True
     if verifier == "exact":
         return False
-    if verifier != "math-verify":
-        raise ValueError(f"unknown verifier {verifier!r}; expected 'math-verify' or 'exact'")
+    if verifier == "choice":
+        if normalize_answer(gold) in parse_options(question):
+            return choice_correct(norm, gold, question)
+    elif verifier != "math-verify":
+        raise ValueError(f"unknown verifier {verifier!r}; expected one of {', '.join(VERIFIERS)}")
     from math_verify import parse, verify  # heavy import (sympy): only when needed
 
     main = threading.current_thread() is threading.main_thread()

@@ -200,6 +200,52 @@ def aggregate(records: list[dict], arm_order: list[str], max_turns: int) -> Summ
     return summary
 
 
+# -- settings chosen on validation -----------------------------------------------------------------
+@dataclass
+class Selection:
+    """One arm's learning rate, chosen on the validation split (never on test): the grid's scores and the pick."""
+
+    arm: str
+    metric: str
+    scores: dict[float, float | None]  # lr -> validation figure (greedy), in grid order
+    chosen: float
+    validation_problems: int = 0
+
+    def as_dict(self) -> dict:
+        return {"arm": self.arm, "metric": self.metric, "chosen": self.chosen,
+                "scores": {f"{lr:g}": v for lr, v in self.scores.items()},
+                "validation_problems": self.validation_problems}
+
+
+def choose(scores: dict[float, float | None]) -> float:
+    """The learning rate with the best validation figure; a tie goes to the earlier grid value, a missing
+    figure never wins (an arm whose every figure is missing keeps the first value)."""
+    best, pick = None, next(iter(scores))
+    for lr, value in scores.items():
+        if value is not None and (best is None or value > best):
+            best, pick = value, lr
+    return pick
+
+
+def selection_markdown(selections: list[Selection]) -> list[str]:
+    """The section that says what was chosen for each arm, and on what (validation, seed, figure)."""
+    if not selections:
+        return []
+    grid = list(selections[0].scores)
+    metric = selections[0].metric
+    n = max(s.validation_problems for s in selections)
+    lines = ["## Settings chosen on validation", "",
+             f"Each trained arm's learning rate is the grid value with the best greedy validation {metric} "
+             f"({n} validation problems, disjoint from the test split; selection seed only). The tables above "
+             "are test figures at the chosen values, computed once.", "",
+             "| arm | " + " | ".join(f"lr {lr:g}" for lr in grid) + " | chosen |",
+             "|---|" + "---:|" * len(grid) + "---:|"]
+    for s in selections:
+        cells = ["–" if s.scores.get(lr) is None else f"{s.scores[lr]:.3f}" for lr in grid]
+        lines.append(f"| {s.arm} | " + " | ".join(cells) + f" | {s.chosen:g} |")
+    return lines + [""]
+
+
 # -- Markdown --------------------------------------------------------------------------------------
 def table_markdown(summary: Summary, decoding: str) -> str:
     """One row per arm: the arm's name, then multi@1..K, correction rate, repeats, train time, tokens."""
@@ -215,7 +261,8 @@ def table_markdown(summary: Summary, decoding: str) -> str:
 
 
 def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: str, about: dict[str, str],
-                    facts: dict[str, str], notes: str = "", plot: str | None = None) -> str:
+                    facts: dict[str, str], notes: str = "", plot: str | None = None,
+                    selections: list[Selection] | None = None) -> str:
     """The results page: what was run (command, config), both tables, the plot, notes."""
     seeds = ", ".join(str(s) for s in summary.seeds)
     parts = [
@@ -235,6 +282,7 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         parts += ["## Sampled at T=1 (one trajectory per problem)", "", table_markdown(summary, "t1"), ""]
     if plot:
         parts += [f"![multi@k by k]({plot})", ""]
+    parts += selection_markdown(selections or [])
     reading = reading_lines(summary)
     if reading:
         parts += ["## Reading the table (computed, not written by hand)", "", *reading, ""]
@@ -318,7 +366,8 @@ def set_threads(threads: int | None) -> None:
 
 
 def write_results(summary: Summary, out_md: str | Path, *, title: str, command: str, config_yaml: str,
-                  about: dict[str, str], facts: dict[str, str], notes: str = "") -> list[Path]:
+                  about: dict[str, str], facts: dict[str, str], notes: str = "",
+                  selections: list[Selection] | None = None) -> list[Path]:
     """The Markdown page, a PNG of multi@k by k (greedy and T=1) and a JSON of every seed's figures."""
     from drift_core.plots import multi_at_k_by_arm
 
@@ -330,10 +379,11 @@ def write_results(summary: Summary, out_md: str | Path, *, title: str, command: 
               for dec in DECODINGS}
     multi_at_k_by_arm({d: c for d, c in curves.items() if c}, png, title=title)
     out_md.write_text(render_markdown(summary, title=title, command=command, config_yaml=config_yaml, about=about,
-                                      facts=facts, notes=notes, plot=png.name))
+                                      facts=facts, notes=notes, plot=png.name, selections=selections))
     js = out_md.with_suffix(".json")
     js.write_text(json.dumps({"title": title, "command": command, "facts": facts, "records": summary.records,
-                              "summary": summary.flat_metrics()}, indent=1, default=str))
+                              "summary": summary.flat_metrics(),
+                              "selections": [s.as_dict() for s in selections or []]}, indent=1, default=str))
     return [out_md, png, js]
 
 

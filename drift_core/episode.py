@@ -100,7 +100,7 @@ class Episode:
             # Reference: no parseable answer -> format penalty, raw text kept, the turn still counts.
             correct, penalty, content, norm = False, p.format_penalty, response, ""
         else:
-            correct = is_correct(answer, self.gold, p.verifier)
+            correct = is_correct(answer, self.gold, p.verifier, self.question)
             penalty = 0.0
             thought = extract_think(response, p.strip_special_tokens) if p.think else ""
             content = canonical_response(shown, p.think, thought)

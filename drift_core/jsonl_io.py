@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from drift_core.config import WeightsConfig
 from drift_core.errors import DriftError
+from drift_core.faults import fault_point, fsync_path, write_json
 from drift_core.sqlfiles import run_sql, sql_relation
 from drift_core.store import Workspace
 from drift_core.weights import DEFAULT_REPEAT_PENALTY_LAMBDA, compute_returns
@@ -92,7 +92,8 @@ def import_jsonl(
             try:
                 # malformed JSON fails here, and DuckDB's message names the line
                 unusual = run_sql(con, "io/import_reference_shape", {"path": str(path)}).fetchall()[0][0]
-            except duckdb.Error as exc:
+            except (duckdb.Error, UnicodeDecodeError) as exc:
+                # (DuckDB can cut its message inside a UTF-8 character: then Python cannot decode it)
                 raise DriftError(_malformed_error(path, exc)) from None
             digest = digest_job.result()
         run_id = run_id or default_import_run_id(path, digest)
@@ -104,7 +105,7 @@ def import_jsonl(
         run_sql(con, "io/import_reference_unusual", {"path": str(path), "scan": unusual > 0})
         try:
             run_sql(con, "io/import_reference_staged", params)
-        except duckdb.Error as exc:
+        except (duckdb.Error, UnicodeDecodeError) as exc:
             raise DriftError(_typed_error(con, path, exc)) from None
         problems = run_sql(con, "io/import_reference_problems").fetchall()
         if problems:
@@ -115,17 +116,34 @@ def import_jsonl(
         if n == 0:
             raise DriftError(f"{path}: no records (nothing imported)")
         shards = _write_shards(workspace, con, run_id, n, shard_records)
-        manifest = {"run_id": run_id, "source": str(path.resolve()), "blake2b": digest, "records": n}
-        (workspace.run_dir(run_id) / MANIFEST).write_text(json.dumps(manifest, indent=2))
     finally:
         con.close()
-    if returns_gamma is None:
-        workspace.connect().close()  # makes the new run visible in the warehouse's views
-        return ImportResult(run_id, n, shards, time.perf_counter() - t0)
-    t1 = time.perf_counter()
-    compute_returns(workspace, run_id, returns_gamma, memory_limit=memory_limit, repeat_penalty_lambda=returns_lambda)
+    # All or nothing from here on too: if the manifest or the returns cannot be written (a full disk, a
+    # locked warehouse, ...), the shards go again, so a retry imports afresh instead of finding a
+    # half-imported run "already imported". compute_returns is one transaction: it wrote nothing.
+    try:
+        manifest = {"run_id": run_id, "source": str(path.resolve()), "blake2b": digest, "records": n}
+        write_json(_staging(workspace, run_id) / "trajectories" / MANIFEST, manifest, indent=2)
+        fault_point("import.before_publish")
+        _publish(workspace, run_id)
+        t1 = time.perf_counter()
+        if returns_gamma is None:
+            workspace.connect().close()  # makes the new run visible in the warehouse's views
+        else:
+            compute_returns(workspace, run_id, returns_gamma, memory_limit=memory_limit,
+                            repeat_penalty_lambda=returns_lambda)
+    except BaseException:
+        _remove_run(workspace, run_id)
+        shutil.rmtree(_staging(workspace, run_id), ignore_errors=True)
+        raise
     t2 = time.perf_counter()
-    return ImportResult(run_id, n, shards, t2 - t0, returns_seconds=t2 - t1)
+    return ImportResult(run_id, n, shards, t2 - t0, returns_seconds=t2 - t1 if returns_gamma is not None else 0.0)
+
+
+def _remove_run(ws: Workspace, run_id: str) -> None:
+    """Remove what an import of run_id wrote (its shards and manifest, in both tables)."""
+    for t in ("trajectories", "turns"):
+        shutil.rmtree(ws.table_dir(t) / run_id, ignore_errors=True)
 
 
 def _existing_run(ws: Workspace, run_id: str, digest: str, path: Path) -> ImportResult | None:
@@ -155,41 +173,62 @@ def _scratch_connection(ws: Workspace, memory_limit: str) -> duckdb.DuckDBPyConn
     return con
 
 
+def _staging(ws: Workspace, run_id: str) -> Path:
+    """Where an import of run_id writes before it publishes: outside tables/, so no view sees it. Left
+    over from a killed import, it is removed by the next import of the run."""
+    return ws.root / "staging" / f"import-{run_id}"
+
+
 def _write_shards(ws: Workspace, con, run_id: str, n: int, shard_records: int) -> int:
-    """turns then trajectories per shard (the trajectories shard marks it complete); all or nothing.
+    """Every shard, turns and trajectories, into the run's staging directory; nothing is visible yet.
 
     DuckDB writes each shard straight from the staged table (no Arrow round trip); the SQL casts to the
-    DDL's column types (tests/sql check the schema), and each file is renamed into place when done."""
-    written: list[Path] = []
+    DDL's column types (tests/sql check the schema)."""
+    stage = _staging(ws, run_id)
+    shutil.rmtree(stage, ignore_errors=True)
     try:
         k = 0
         for first in range(1, n + 1, shard_records):
             rng = {"first": first, "last": first + shard_records - 1}
             for table in ("turns", "trajectories"):
-                path = ws.shard_path(table, run_id, k)
+                path = stage / table / f"shard-{k:05d}.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-                try:
-                    sql_relation(con, f"io/import_reference_{table}", rng).write_parquet(
-                        str(tmp), compression=SHARD_CODEC
-                    )
-                    os.replace(tmp, path)
-                finally:
-                    tmp.unlink(missing_ok=True)
-                written.append(path)
+                sql_relation(con, f"io/import_reference_{table}", rng).write_parquet(str(path), compression=SHARD_CODEC)
             k += 1
         return k
     except BaseException:
-        for p in written:
-            p.unlink(missing_ok=True)
-        for t in ("trajectories", "turns"):
-            shutil.rmtree(ws.table_dir(t) / run_id, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _publish(ws: Workspace, run_id: str) -> None:
+    """Move the staged run into tables/ with two renames, turns first: the turns view shows a shard only
+    once its trajectories file is there, so readers see no part of the run until the second rename, then
+    all of it (docs/reliability.md). A kill between the two leaves turns without trajectories or
+    manifest, which the next import removes (`_existing_run`)."""
+    stage = _staging(ws, run_id)
+    for table in ("turns", "trajectories"):
+        dest = ws.table_dir(table) / run_id
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / table, dest)
+        fsync_path(dest.parent)
+        fault_point(f"import.after_{table}")
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def _malformed_error(path: Path, exc: Exception) -> str:
     """DuckDB names the line where its parser stopped, which for a line cut short is the next one:
-    report the first of the two that Python's json cannot parse either."""
+    report the first of the two that Python's json cannot parse either. Without a line in the message
+    (an undecodable one), the first line Python's json cannot parse is reported."""
+    if isinstance(exc, UnicodeDecodeError):
+        with path.open("rb") as f:
+            for line_no, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        json.loads(line)
+                    except ValueError as bad:
+                        return f"bad record (nothing imported):\n{path}:{line_no}: Malformed JSON: {bad}"
+        return f"{path}: not readable as JSON lines (nothing imported)"
     reason = _first_line(exc)
     m = re.search(r"in line (\d+)", reason)
     if m:
@@ -209,9 +248,12 @@ def _malformed_error(path: Path, exc: Exception) -> str:
 
 def _typed_error(con, path: Path, exc: Exception) -> str:
     """Name the line of a value the typed reader could not convert (its own message does not)."""
-    reason = _first_line(exc)
-    reason = re.sub(r'^.*?in file ".*?", in line \d+: ', "", reason)
-    record = run_sql(con, "io/import_reference_locate", {"path": str(path)}).fetchall()[0][0]
+    found = run_sql(con, "io/import_reference_locate", {"path": str(path)}).fetchall()
+    record, located = found[0] if found else (None, None)
+    if isinstance(exc, UnicodeDecodeError):
+        reason = located or "a field has a value of the wrong type"
+    else:
+        reason = re.sub(r'^.*?in file ".*?", in line \d+: ', "", _first_line(exc))
     where = f"{path}:{_line_numbers(path, [record])[0]}" if record is not None else str(path)
     return f"bad record (nothing imported):\n{where}: {reason}"
 

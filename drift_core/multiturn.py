@@ -6,17 +6,15 @@ still-active trajectories of the batch in ONE generate call with n=1 (docs/desig
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from tqdm.auto import tqdm
 
 from drift_core.chat import render
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.rollout import SeedScheme
 from drift_core.engines.base import Engine, Sampling
 from drift_core.episode import Episode, prefill_text
+from drift_core.progress import bar as progress_bar
 
 
 def turn_seed(seed: int, turn: int, scheme: SeedScheme = "per_turn") -> int:
@@ -35,18 +33,13 @@ class Problem:
 
 
 class TokenRate:
-    """Progress bar over trajectories finished, with generated tokens per second in its postfix."""
+    """Progress over trajectories finished, with generated tokens per second (drawn by drift_core.progress)."""
 
     def __init__(self, total: int, desc: str, enabled: bool = True):
-        self.bar = tqdm(total=total, desc=desc, unit="traj", disable=not enabled, dynamic_ncols=True)
-        self.tokens = 0
-        self.t0 = time.perf_counter()
+        self.bar = progress_bar(total, desc, unit="traj", enabled=enabled)
 
     def add(self, finished: int, tokens: int) -> None:
-        self.tokens += tokens
-        rate = self.tokens / max(time.perf_counter() - self.t0, 1e-9)
-        self.bar.set_postfix(tok=self.tokens, tok_s=f"{rate:,.0f}", refresh=False)
-        self.bar.update(finished)
+        self.bar.update(finished, tokens=tokens)
 
     def close(self) -> None:
         self.bar.close()

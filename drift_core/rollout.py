@@ -1,8 +1,10 @@
 """Rollout stage: sample multi-turn trajectories from the frozen reference, shard by shard.
 
 A run is named by `run_id`; its prompts are cut into shards of `prompts_per_shard`. Each finished
-shard is two Parquet files (turns, then trajectories). Rerunning the same run skips finished
-shards, so a killed rollout resumes without losing or duplicating rows.
+shard is two Parquet files (turns, then trajectories: the trajectories file marks it complete, and the
+`turns` view shows only complete shards). Rerunning the same run skips finished shards, so a killed
+rollout resumes without losing or duplicating rows. `_run.json` (the run's manifest) is written
+atomically (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from drift_core.engines import make_engine
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
+from drift_core.faults import fault_point, write_json
 from drift_core.fingerprint import digest
 from drift_core.multiturn import Problem, TokenRate, run_episodes
 from drift_core.store import Workspace
@@ -70,6 +73,7 @@ def rollout(
     ids = [p["prompt_id"] for p in prompts]
     run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
     per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
+    workspace.remove_temp_files(run_id)  # a killed earlier attempt's partial files (never visible)
 
     con = workspace.connect()
     try:
@@ -113,7 +117,9 @@ def rollout(
                 tokens += sum(t.completion_tokens for e in eps for t in e.turns)
                 # turns first: the trajectories shard is the completion marker (Workspace.shard_done).
                 workspace.write_shard("turns", run_id, k, turns_table(run_id, eps))
+                fault_point("rollout.after_turns_shard")  # the dangerous point: turns on disk, shard not complete
                 workspace.write_shard("trajectories", run_id, k, trajectories_table(run_id, model, eps))
+                fault_point("rollout.after_shard")
                 written += 1
         finally:
             bar.close()
@@ -143,8 +149,8 @@ def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) 
         "rollout": cfg.content_dump(),
     }
     path = ws.run_dir(run_id) / "_run.json"
-    if path.exists():
-        old = json.loads(path.read_text())
+    old = _read_manifest(ws, run_id, path)
+    if old is not None:
         layout = old.pop("layout", {})
         if isinstance(old.get("model"), str):  # runs started before models were stored workspace-relative
             old["model"] = ws.portable(ws.resolve(old["model"]))
@@ -152,10 +158,30 @@ def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) 
             diff = sorted(k for k in manifest if old.get(k) != manifest[k])
             raise DriftError(f"run_id '{run_id}' exists with different {', '.join(diff)}; pick another run_id")
         return int(layout.get("prompts_per_shard", cfg.prompts_per_shard))
-    path.parent.mkdir(parents=True, exist_ok=True)
     manifest["layout"] = {"prompts_per_shard": cfg.prompts_per_shard}
-    path.write_text(json.dumps(manifest, indent=2))
+    write_json(path, manifest)  # temp + fsync + rename: never a partial or empty manifest
     return cfg.prompts_per_shard
+
+
+def _read_manifest(ws: Workspace, run_id: str, path) -> dict | None:
+    """The run's `_run.json`, or None when the run has none yet.
+
+    An unreadable one (empty or cut short: written by a version before manifests were atomic, e.g. on a
+    full disk) is taken as absent when the run has no finished shard yet, since nothing depends on it;
+    otherwise it is an error that says what to do, not a JSONDecodeError."""
+    if not path.exists():
+        return None
+    try:
+        old = json.loads(path.read_text())
+        if isinstance(old, dict):
+            return old
+    except (ValueError, UnicodeDecodeError):
+        pass
+    if not any(ws.run_dir(run_id).glob("shard-*.parquet")):
+        return None
+    raise DriftError(f"{path} is unreadable (empty or cut short, from an interrupted write) and run '{run_id}' "
+                     "has finished shards: delete the run's directories under tables/ to start it again, "
+                     "or pick another run_id")
 
 
 def turns_table(run_id: str, episodes: list[Episode]) -> pa.Table:

@@ -14,6 +14,7 @@ order (`build_order`) and the tables a write makes stale (`downstream`), which `
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from typing import Any
 import duckdb
 
 from drift_core.errors import DriftError
+from drift_core.faults import fault_point
 from drift_core.resources import sql_dir
 
 # The one place the sql/ folder is determined (an installed package may point it elsewhere).
@@ -212,9 +214,12 @@ def transaction(con) -> Iterator[None]:
     _open_transactions.add(id(con))
     try:
         yield
+        fault_point("sql.before_commit")  # docs/reliability.md: a kill here must leave nothing of it
         con.commit()
     except BaseException:
-        con.rollback()
+        # DuckDB may have ended it already (a commit that failed, e.g. on a full disk): raise that error
+        with contextlib.suppress(duckdb.TransactionException):
+            con.rollback()
         raise
     finally:
         _open_transactions.discard(id(con))

@@ -4,7 +4,10 @@ Layout under the workspace root:
     warehouse.duckdb                       prompts (table), trajectories/turns (views), derived tables
     tables/<table>/_schema.parquet         zero-row file with the DDL's columns, so views always resolve
     tables/<table>/<run_id>/shard-NNNNN.parquet
-Shards are written to a temp file and renamed, so a killed writer never leaves a partial shard.
+Shards are written to a temp file, fsync'd and renamed, so a killed writer never leaves a partial
+shard. A shard is complete when its trajectories file exists (written after its turns file); the
+`turns` view shows only complete shards, so turns and trajectories appear together or not at all
+(docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import duckdb
 import pyarrow as pa
 
 from drift_core.errors import DriftError
+from drift_core.faults import fsync_path
 from drift_core.sqlfiles import materialise, quote_ident, quote_literal, run_rendered, run_sql
 
 SHARDED_TABLES = ("trajectories", "turns")
+MARKER_TABLE = "trajectories"  # a shard is complete when its trajectories file exists
 LOCK_WAIT_S = 30.0  # how long connect() waits for another process to release the warehouse
 # DuckDB's message when another process holds the file: "... Conflicting lock is held in <exe> (PID n)"
 _LOCK_HELD = re.compile(r"Could not set lock on file .*?Conflicting lock is held in (.*?\(PID \d+\))", re.S)
@@ -114,8 +119,7 @@ class Workspace:
             schema_file = self.table_dir(table) / "_schema.parquet"
             if not schema_file.exists():
                 self._write_parquet(table, pa.table({}), schema_file)
-            run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(self.shard_glob(table)),
-                         scope="")
+            self._create_view(con, table, scope="")
 
     def shard_glob(self, table: str) -> str:
         return str(self.table_dir(table) / "**" / "*.parquet")
@@ -129,10 +133,22 @@ class Workspace:
         (docs/design.md §5, relocatable workspaces)."""
         stored = dict(run_sql(con, "lookups/view_sql").fetchall())
         for table in SHARDED_TABLES:
-            glob = self.shard_glob(table)
-            if quote_literal(glob) not in stored.get(table, ""):
-                run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(glob),
-                             scope="temp ")
+            # also a view made before turns showed only complete shards (no marker glob in it)
+            if not all(quote_literal(g) in stored.get(table, "") for g in self._view_globs(table)):
+                self._create_view(con, table, scope="temp ")
+
+    def _view_globs(self, table: str) -> list[str]:
+        return [self.shard_glob(table)] + ([self.shard_glob(MARKER_TABLE)] if table != MARKER_TABLE else [])
+
+    def _create_view(self, con: duckdb.DuckDBPyConnection, table: str, scope: str) -> None:
+        """The shard view of `table`: all trajectories shards; turns shards whose shard is complete."""
+        if table == MARKER_TABLE:
+            run_rendered(con, "io/shard_view", table=quote_ident(table), glob=quote_literal(self.shard_glob(table)),
+                         scope=scope)
+        else:
+            run_rendered(con, "io/complete_shard_view", table=quote_ident(table),
+                         glob=quote_literal(self.shard_glob(table)),
+                         marker_glob=quote_literal(self.shard_glob(MARKER_TABLE)), scope=scope)
 
     # -- shards ------------------------------------------------------------------------------
     def write_shard(self, table: str, run_id: str, shard: int, rows: pa.Table) -> Path:
@@ -141,8 +157,18 @@ class Workspace:
         return path
 
     def shard_done(self, run_id: str, shard: int) -> bool:
-        # trajectories are written last, so their shard marks the shard as complete.
-        return self.shard_path("trajectories", run_id, shard).exists()
+        # trajectories are written last, so their shard marks the shard as complete (as in the views).
+        return self.shard_path(MARKER_TABLE, run_id, shard).exists()
+
+    def remove_temp_files(self, run_id: str) -> int:
+        """Delete the temp files a killed writer of `run_id` left (`.shard-NNNNN.parquet.<id>.tmp`, and
+        a manifest's); call it only where no other process writes that run. Returns how many."""
+        gone = 0
+        for table in SHARDED_TABLES:
+            for tmp in (self.table_dir(table) / run_id).glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                gone += 1
+        return gone
 
     def _write_parquet(self, table: str, rows: pa.Table, path: Path) -> None:
         """Cast `rows` to the DDL's types in an in-memory DuckDB and write it atomically."""
@@ -154,7 +180,9 @@ class Workspace:
             if rows.num_columns:
                 materialise(mem, table, rows=rows)  # casts by name; checks the shard's keys are unique
             run_rendered(mem, "io/write_parquet", table=quote_ident(table), path=quote_literal(str(tmp)))
+            fsync_path(tmp)  # the bytes on disk before the name: a power loss never leaves a named partial shard
             os.replace(tmp, path)
+            fsync_path(path.parent)
         finally:
             mem.close()
             tmp.unlink(missing_ok=True)

@@ -15,13 +15,15 @@ import time
 import yaml
 from prefect import flow
 
-from drift_core.compare import aggregate, arms, run_tokens, set_threads, write_results
+from drift_core.compare import Selection, aggregate, arms, choose, run_tokens, set_threads, write_results
 from drift_core.config import PipelineConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, CompareConfig
+from drift_core.errors import DriftError
 from drift_core.store import Workspace
 from flows.setup import flow_setup
 from tasks import tracking
 from tasks.compare import facts, log_files, run_arm
+from tasks.prompts import prompts_task
 from tasks.rollout import gold_sft_task, rollout_task
 from tasks.stage import run_stage
 from tasks.weights import weights_task
@@ -55,9 +57,12 @@ def drift_compare(
                                       stage_name=f"weights.{a.name}")
                     for a in plan if a.weights is not None}
         tokens = run_tokens(Workspace(ws), data["rollout"].run_id) if "rollout" in data else 0
+        selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, tokens)
+        lr = {sel.arm: sel.chosen for sel in selections}
         records = [
-            run_arm(ws, arm, seed, reference, weighted.get(arm.name), test_prompts, protocol, cfg.train, cfg.eval,
-                    max_steps=compare.max_steps, rollout_tokens=tokens,
+            run_arm(ws, arm, seed, reference, weighted.get(arm.name), test_prompts, protocol,
+                    cfg.train.model_copy(update={"learning_rate": lr.get(arm.name, cfg.train.learning_rate)}),
+                    cfg.eval, max_steps=compare.max_steps, rollout_tokens=tokens,
                     sampled_temperature=compare.sampled_temperature if compare.sampled else None)
             for seed in compare.seeds for arm in plan
         ]
@@ -68,9 +73,37 @@ def drift_compare(
         logged = cfg.model_dump(mode="json") | {"compare": compare.model_dump(mode="json")}
         files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
                               command=command, config_yaml=yaml.safe_dump(logged, sort_keys=False), about=about,
-                              facts=notes)
+                              facts=notes, selections=selections)
         tracking.log_summary(summary.flat_metrics(), tags={"drift.flow": FLOW_NAME})
         log_files(files, "compare")
         result = setup.result() | {"files": [str(f) for f in files], "summary": summary.flat_metrics(),
                                    "records": records}
     return result
+
+
+def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: PipelineConfig, compare: CompareConfig,
+                          tokens: int) -> list[Selection]:
+    """Each trained arm's learning rate: every `compare.lr_grid` value trained with `select_seed` and scored
+    greedily on the validation split; the best `select_metric` wins (drift_core.compare.choose). The
+    test split is never read here. A one-value grid selects nothing (that value is used)."""
+    trained = [arm for arm in plan if arm.name in weighted]
+    if len(compare.lr_grid) < 2 or not trained:
+        return []
+    k = int(compare.select_metric.split("@")[1])
+    if k > cfg.protocol.max_turns:
+        raise DriftError(f"compare.select_metric {compare.select_metric}: k is above protocol.max_turns "
+                         f"({cfg.protocol.max_turns})")
+    validation = run_stage(prompts_task, ws, cfg.eval_prompts.model_copy(update={"split": compare.validation_split}),
+                           stage_name="validation-prompts")
+    selections = []
+    for arm in trained:
+        scores = {}
+        for lr in compare.lr_grid:
+            record = run_arm(ws, arm, compare.select_seed, reference, weighted[arm.name], validation, cfg.protocol,
+                             cfg.train.model_copy(update={"learning_rate": lr}), cfg.eval,
+                             max_steps=compare.max_steps, rollout_tokens=tokens, sampled_temperature=None,
+                             purpose="validation")
+            scores[lr] = record["greedy"].get(compare.select_metric)
+        selections.append(Selection(arm.name, compare.select_metric, scores, choose(scores),
+                                    int(validation.metrics.get("prompts", 0))))
+    return selections

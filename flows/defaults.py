@@ -19,17 +19,36 @@ def apply(workspace: str | Path) -> dict[str, str]:
         # Offline telemetry logs errors (and once 'database is locked'); docs/design.md §6.
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
-        # An unset PREFECT_API_URL means Prefect's ephemeral local API; keep its start-up quiet.
-        "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
         # A fresh PREFECT_HOME migrates its database first; on 2 busy cores that exceeds the 20 s default.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-    }
+    } | log_levels(os.environ.get("PREFECT_HOME", ws / "prefect"))
     applied = {k: v for k, v in wanted.items() if k not in os.environ}
     os.environ.update(applied)
     # Prefect creates PREFECT_HOME without parents; a missing workspace would stop its server.
     for key in ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH"):
         Path(os.environ[key]).expanduser().mkdir(parents=True, exist_ok=True)
     return applied
+
+
+def log_levels(prefect_home: str | Path) -> dict[str, str]:
+    """Prefect's log levels for a drift run, unless the user chose them (docs/orchestration.md, "Following a run").
+
+    The flow's and the tasks' run loggers log at INFO (what every stage did: the console, and the Prefect
+    API, so the UI's Logs tab): Prefect's logging.yml leaves them NOTSET, i.e. at the `prefect` logger's
+    level, so they are set by name. The rest of Prefect keeps its level: WARNING with the ephemeral local
+    API (its start-up talk says nothing about the run), Prefect's own INFO with a server (PREFECT_API_URL,
+    e.g. under `drift serve`: runner lines such as which flow run it submits). A PREFECT_LOGGING_LEVEL or a
+    logging.yml of the user's (PREFECT_LOGGING_SETTINGS_PATH, or one in PREFECT_HOME) decides everything.
+    """
+    if "PREFECT_LOGGING_LEVEL" in os.environ or "PREFECT_LOGGING_SETTINGS_PATH" in os.environ:
+        return {}
+    if (Path(prefect_home).expanduser() / "logging.yml").is_file():
+        return {}
+    levels = {"PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+              "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO"}
+    if not os.environ.get("PREFECT_API_URL"):
+        levels["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    return levels
 
 
 def start_api_in_background():

@@ -25,8 +25,16 @@ from tasks.train import train_task
 from tasks.weights import weights_task
 
 FLOW_NAME = "drift-pipeline"
+# The stages in the order they run (what `drift run`'s status line lists); evaluate-champion joins before
+# register when a champion scored on another eval set must be scored on this one.
+STAGES = ("prompts", "eval-prompts", "rollout", "weights", "train", "evaluate-reference", "evaluate-candidate",
+          "register")
 # The parameter's default = the embedded default config (configs/tiny.yaml), the same as `drift run`.
 DEFAULT = load_config()
+
+
+def planned_stages(cfg: PipelineConfig) -> list[str]:
+    return [s for s in STAGES if s != "register" or cfg.registry.enabled]
 
 
 @flow(name=FLOW_NAME, log_prints=True)

@@ -13,6 +13,7 @@ from drift_core.config import PipelineConfig
 from drift_core.stages.model import ModelRef, reference_model
 from drift_core.store import Workspace
 from tasks import tracking
+from tasks.logs import run_logger
 from tasks.prompts import PromptsResult, prompts_task
 from tasks.stage import StageSettings, run_stage, stage_settings
 
@@ -41,9 +42,13 @@ def flow_setup(cfg: PipelineConfig, *, refresh: bool, run_name: str | None = Non
     ws = str(Path(cfg.workspace).expanduser().resolve())
     settings = StageSettings(workspace=Path(ws), refresh=refresh)
     logged = cfg.model_copy(update={"workspace": ws}).model_dump(mode="json") | tracking.plain(sections or {})
+    log = run_logger()
     with tracking.pipeline_run(ws, logged, run_name=run_name) as parent, stage_settings(settings):
         settings.parent_run_id = parent.info.run_id
-        reference = reference_model(Workspace(ws), cfg.rollout)
+        log.info("workspace %s, MLflow run %s%s", ws, parent.info.run_id, " (refresh: every stage recomputes)"
+                 if refresh else "")
+        reference = reference_model(Workspace(ws), cfg.rollout)  # the tiny world is built here on first use
+        log.info("reference model %s (content %s)", reference.path, reference.fingerprint[:12])
         train_prompts = run_stage(prompts_task, ws, cfg.prompts, stage_name="prompts")
         test_prompts = run_stage(prompts_task, ws, cfg.eval_prompts, stage_name="eval-prompts")
         yield FlowSetup(ws, settings, parent, reference, train_prompts, test_prompts)

@@ -3,12 +3,13 @@
 Input: a list of user messages; output: the model's replies (greedy unless temperature > 0).
 The Hugging Face directory travels as the artifact "hf", so any size and architecture that
 transformers loads works, and loading needs neither drift nor the workspace. Self-contained on
-purpose: it imports only mlflow and transformers.
+purpose: it imports only mlflow (and its pandas) and transformers.
 """
 
 from __future__ import annotations
 
 import mlflow
+import pandas as pd  # mlflow's own dependency
 from mlflow.pyfunc import PythonModel
 
 
@@ -17,14 +18,17 @@ class ChatModel(PythonModel):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = context.artifacts["hf"]
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        # drift saves safetensors; never unpickle weights or run a model's own code (docs/engines.md)
+        self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path, use_safetensors=True, trust_remote_code=False)
         self.model.eval()
 
-    def predict(self, context, model_input, params=None):
+    # Typed as what mlflow passes under the logged signature (a one-column frame; a plain list still works):
+    # a type mlflow infers no schema from, so it keeps that signature and its params, and asks for no hints.
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         import torch
 
         params = params or {}

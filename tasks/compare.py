@@ -15,6 +15,7 @@ from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
 from drift_core.stages.model import ModelRef
 from tasks import tracking
 from tasks.evaluate import EvalResult, evaluate_task
+from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, current, results_dir, run_stage
 from tasks.train import train_task
@@ -56,14 +57,21 @@ def log_metrics(run_id: str, metrics: dict[str, float | None], params: dict | No
 
 def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: WeightsResult | None,
             test_prompts: PromptsResult, protocol: ProtocolConfig, train: TrainConfig, eval_cfg: EvalConfig,
-            *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int) -> dict:
+            *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int,
+            purpose: str = "test") -> dict:
     """Train (unless the arm is the reference) and evaluate one arm with one seed; returns its record.
 
     Every trained arm gets the same `max_steps` (and the train section's batch size), so each sees
-    the same number of samples whatever its dataset's size.
+    the same number of samples whatever its dataset's size. `purpose` 'validation' names the stages
+    and the MLflow run of a learning-rate selection run (scored on the validation split).
     """
     label = f"{arm.name}.s{seed}"
-    with nested_run(f"arm {arm.name} seed {seed}", {"drift.arm": arm.name, "drift.seed": str(seed)}) as run_id:
+    title = f"arm {arm.name} seed {seed}"
+    if purpose != "test":
+        label += f".lr{train.learning_rate:g}.{purpose}"
+        title += f" lr {train.learning_rate:g} ({purpose})"
+    tags = {"drift.arm": arm.name, "drift.seed": str(seed), "drift.purpose": purpose}
+    with nested_run(title, tags) as run_id:
         train_seconds = 0.0
         model = reference
         if weighted is not None:
@@ -78,7 +86,7 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
                            sampled_eval(eval_cfg, sampled_temperature, seed),
                            stage_name=f"eval-t1.{label}")
         record = {
-            "arm": arm.name, "seed": seed, "model": model.path,
+            "arm": arm.name, "seed": seed, "model": model.path, "learning_rate": train.learning_rate,
             "greedy": figures(greedy.metrics, greedy.per_problem, protocol.max_turns),
             "t1": figures(t1.metrics, t1.per_problem, protocol.max_turns) if t1 else None,
             "train_seconds": train_seconds,
@@ -88,9 +96,12 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
         flat = {f"greedy.{k}": v for k, v in record["greedy"].items()}
         flat |= {f"t1.{k}": v for k, v in (record["t1"] or {}).items()}
         flat |= {"train_seconds": train_seconds, "rollout_tokens": record["rollout_tokens"]}
-        params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if weighted else 0,
+        params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if weighted else 0, "purpose": purpose,
+                  "learning_rate": train.learning_rate if weighted else 0,
                   "weights": arm.weights.model_dump(mode="json") if arm.weights else "none"}
         log_metrics(run_id, flat, params)
+    shown = [f"{k} {v:.3f}" for k, v in record["greedy"].items() if v is not None and k.startswith("multi@")]
+    run_logger().info("%s: greedy %s", title, " · ".join(shown) or "-")
     return record
 
 
@@ -112,6 +123,7 @@ def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
         stage = f"{name}.{label}"
         s.states[stage] = state.name
         ended = time.time()
+        run_logger().info("%s: %s in %.1f s", stage, state.name, ended - started)
         tracking.log_stage(stage, result, cached=state.name == "Cached", task_run_id=str(fut.task_run_id),
                            parent_run_id=s.parent_run_id, span=(started, ended))
         started = ended

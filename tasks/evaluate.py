@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from prefect import task
 
+from drift_core import progress
 from drift_core.config import EvalConfig, ProtocolConfig
 from drift_core.fingerprint import digest
 from drift_core.stages.evaluate import evaluate_stage
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
+from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, input_fingerprint
 
@@ -57,7 +59,7 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
     from drift_core.plots import accuracy_by_turn
 
     ws = Workspace(workspace)
-    res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=False)
+    res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=progress.active())
     fp = _fingerprint(model, prompts, protocol, cfg, baseline)
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,13 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
         )))
     metrics = {k: v for k, v in res.metrics.items() if v is not None}
     metrics |= {"num_problems": res.num_problems, "generated_tokens": res.tokens, "seconds": res.seconds}
+    multi = " · ".join(f"{k} {metrics[k]:.3f}" for k in (f"multi@{t}" for t in range(1, protocol.max_turns + 1))
+                       if k in metrics)
+    run_logger().info(
+        "%s on %s (%d problems): %s, mean turns %.2f; %d tokens in %.1f s (%.0f tok/s); eval %s", model.path,
+        res.dataset, res.num_problems, multi or "-", metrics.get("mean_turns", float("nan")), res.tokens,
+        res.seconds, res.tokens / max(res.seconds, 1e-9), res.eval_id,
+    )
     return EvalResult(
         fingerprint=fp, params=cfg.model_dump(mode="json"), metrics=metrics, files=files,
         tags={"drift.eval_id": res.eval_id, "drift.model": model.path, "drift.dataset": res.dataset},

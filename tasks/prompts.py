@@ -11,6 +11,7 @@ from drift_core.fingerprint import digest
 from drift_core.prompts import PromptSet
 from drift_core.stages.prompts import prompts_stage, source_fingerprint
 from drift_core.store import Workspace
+from tasks.logs import run_logger
 from tasks.stage import StageResult, cache_key
 
 
@@ -34,6 +35,7 @@ def _source(context, parameters: dict) -> str:
 @task(name="prompts", cache_key_fn=_source, persist_result=True)
 def prompts_task(workspace: str, cfg: PromptsConfig) -> PromptsResult:
     ps = prompts_stage(Workspace(workspace), cfg)
+    run_logger().info("%d prompts of %s (source %s, split %s)", len(ps.rows), ps.label, cfg.source, cfg.split)
     return PromptsResult(
         fingerprint=digest(ps.rows, ps.instruction), params=cfg.model_dump(mode="json"),
         metrics={"prompts": len(ps.rows)}, tags={"drift.split": cfg.split, "drift.dataset": ps.label},

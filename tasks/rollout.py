@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from prefect import task
 
+from drift_core import progress
 from drift_core.config import ProtocolConfig, RolloutConfig
 from drift_core.stages.model import ModelRef
 from drift_core.stages.rollout import RolloutOutput, gold_stage, rollout_stage
 from drift_core.store import Workspace
+from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, cache_key
 
@@ -25,10 +27,18 @@ CODE = ("drift_core.stages.rollout",)
 @task(name="rollout", cache_key_fn=cache_key("rollout", *CODE), persist_result=True)
 def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
                  cfg: RolloutConfig) -> RolloutResult:
-    out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model, progress=False)
-    metrics = {"trajectories": out.run.trajectories, "generated_tokens": out.run.tokens,
-               "shards_written": out.run.shards_written, "seconds": out.run.seconds}
+    out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model, progress=progress.active())
+    r = out.run
+    metrics = {"trajectories": r.trajectories, "generated_tokens": r.tokens,
+               "shards_written": r.shards_written, "seconds": r.seconds}
     metrics |= {f"ref_{k.replace('@', '_at_')}": v for k, v in out.sampled_multi.items()}
+    # Tokens and seconds are this attempt's: shards an earlier (killed) attempt wrote are only read back.
+    run_logger().info(
+        "run %s of %s: %d trajectories from %d prompts (n=%d), %d of %d shards written (%d already on disk), "
+        "%d tokens in %.1f s (%.0f tok/s); sampled %s", r.run_id, model.path, r.trajectories, len(prompts.rows),
+        cfg.n, r.shards_written, r.shards_written + r.shards_skipped, r.shards_skipped, r.tokens, r.seconds,
+        r.tokens / max(r.seconds, 1e-9), " · ".join(f"{k} {v:.3f}" for k, v in out.sampled_multi.items()) or "-",
+    )
     return _result(out, cfg.model_dump(mode="json"), {"drift.model": model.path}, metrics)
 
 
@@ -36,6 +46,8 @@ def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protoc
 def gold_sft_task(workspace: str, prompts: PromptsResult, protocol: ProtocolConfig) -> RolloutResult:
     """The gold-SFT arm's data as a RolloutResult, so the weights (scheme uniform) and train tasks take it."""
     out = gold_stage(Workspace(workspace), prompts.prompt_set, protocol)
+    run_logger().info("run %s: %d one-turn trajectories answering with the gold answer", out.run.run_id,
+                          out.run.trajectories)
     return _result(out, {"source": "gold answers", "prompts": out.run.trajectories}, {},
                    {"trajectories": out.run.trajectories, "generated_tokens": 0})
 

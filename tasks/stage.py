@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drift_core import progress
 from drift_core.fingerprint import code_fingerprint, digest
 from drift_core.stages.model import ModelRef
 
@@ -98,14 +99,19 @@ def run_stage(task, *args, stage_name: str | None = None, **kwargs):
     `stage_name` names a second use of the same task (evaluate-reference, evaluate-candidate).
     """
     from tasks import tracking
+    from tasks.logs import run_logger
 
     s = current()
     name = stage_name or task.name
     configured = task.with_options(
         name=name, result_storage=results_dir(s.workspace), refresh_cache=s.refresh
     )
+    progress.stage(name, "Running")  # the terminal view of `drift run`, when it shows one
     started = time.time()
     state = configured(*args, return_state=True, **kwargs)
+    progress.stage(name, state.name)
+    # The flow's own line per stage: a Cached task runs no body, so this is all its log says.
+    run_logger().info("%s: %s in %.1f s", name, state.name, time.time() - started)
     result = state.result()  # raises the task's exception when it failed
     s.states[name] = state.name
     tracking.log_stage(

@@ -3,11 +3,18 @@
 Tracking URI: MLFLOW_TRACKING_URI when set (e.g. the compose stack's server), else a SQLite store
 in the workspace (`sqlite:////abs/ws/mlflow.db`, four slashes for an absolute path) with artifacts
 under <ws>/mlartifacts.
+
+Killed runs (docs/reliability.md): every parent run, and the register stage's run, is tagged with the
+process that opened it (`drift.host`, `drift.pid`, `drift.pid_start`). A pipeline run first marks as KILLED
+each RUNNING run of the experiment whose process, or whose parent run's process, is gone: same host, and
+no process with that pid (or one that started at another time, so a reused pid is told apart). Runs
+opened on another host are left as they are: their process cannot be checked from here.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +22,7 @@ from typing import Any
 import mlflow
 import yaml
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from tasks.mlflow_store import artifact_root, follow_workspace
@@ -74,7 +82,8 @@ def pipeline_run(workspace: Path, config: Any, run_name: str | None = None):
     from prefect.runtime import flow_run
 
     setup(workspace)
-    tags = {"drift.workspace": str(Path(workspace).resolve())}
+    mark_killed_runs(MlflowClient(), mlflow.get_experiment_by_name(EXPERIMENT).experiment_id)
+    tags = {"drift.workspace": str(Path(workspace).resolve()), **process_tags()}
     if flow_run.id:
         tags |= {"prefect.flow_run_id": flow_run.id, "prefect.flow_run_name": flow_run.name or ""}
         if flow_run.ui_url and not flow_run.ui_url.startswith("None"):
@@ -87,6 +96,63 @@ def pipeline_run(workspace: Path, config: Any, run_name: str | None = None):
             MlflowClient().log_batch(run.info.run_id, params=params[i : i + 100])
         _link_prefect_to_mlflow(run.info.run_id, run.info.experiment_id)
         yield run
+
+
+def process_tags() -> dict[str, str]:
+    """Which process opened a run: host, pid, and the pid's start time (Linux; '' elsewhere)."""
+    return {"drift.host": socket.gethostname(), "drift.pid": str(os.getpid()),
+            "drift.pid_start": _proc_stat(os.getpid())[1] or ""}
+
+
+def _proc_stat(pid: int) -> tuple[str | None, str | None]:
+    """(state, start time in clock ticks since boot) of a process, from /proc; (None, None) without it."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None, None
+    fields = text.rsplit(")", 1)[-1].split()  # after the command name, which may hold spaces
+    return fields[0], fields[19]  # stat fields 3 (state) and 22 (starttime)
+
+
+def process_gone(tags: dict[str, str]) -> bool | None:
+    """Whether the process named by a run's process tags has ended; None when that cannot be told (no
+    tags, or another host)."""
+    pid, host = tags.get("drift.pid"), tags.get("drift.host")
+    if not pid or host != socket.gethostname():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists, under another user
+    state, start = _proc_stat(int(pid))
+    if state == "Z":
+        return True  # killed, not yet reaped by its parent
+    return bool(tags.get("drift.pid_start") and start and start != tags["drift.pid_start"])  # a reused pid
+
+
+def run_orphaned(client: MlflowClient, run) -> bool:
+    """A RUNNING run whose process (its own tags, else its parent run's) is known to be gone."""
+    gone = process_gone(run.data.tags)
+    parent = run.data.tags.get("mlflow.parentRunId")
+    if gone is None and parent:
+        try:
+            gone = process_gone(client.get_run(parent).data.tags)
+        except MlflowException:
+            gone = None
+    return bool(gone)
+
+
+def mark_killed_runs(client: MlflowClient, experiment_id: str) -> list[str]:
+    """Mark the experiment's RUNNING runs whose process is gone as KILLED; returns their ids."""
+    killed = []
+    for run in client.search_runs([experiment_id], "attributes.status = 'RUNNING'", max_results=1000):
+        if run_orphaned(client, run):
+            client.set_tag(run.info.run_id, "drift.killed", "its process ended without closing it")
+            client.set_terminated(run.info.run_id, status="KILLED")
+            killed.append(run.info.run_id)
+    return killed
 
 
 def plain(config) -> dict:

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from prefect import task
 
+from drift_core import progress
 from drift_core.config import ProtocolConfig, TrainConfig
 from drift_core.stages.model import ModelRef
 from drift_core.stages.train import TrainInputs, train_stage
 from drift_core.stages.weights import training_rows
 from drift_core.store import Workspace
+from tasks.logs import run_logger
 from tasks.stage import StageResult, cache_key
 from tasks.weights import WeightsResult
 
@@ -28,12 +30,18 @@ def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol:
     rows = training_rows(ws, weights.run_id, weights.scheme, weights.gamma, weights.beta,
                          weights.repeat_penalty_lambda)
     out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
-                      progress=False)
+                      progress=progress.active())
     res = out.result
     metrics = {"global_step": res.global_step, "seconds": res.seconds,
                "supervised_tokens": res.supervised_tokens, "samples": res.samples}
     if res.train_loss:
         metrics["final_loss"] = res.train_loss[-1][1]
+    loss = f"loss {res.train_loss[0][1]:.4f} -> {res.train_loss[-1][1]:.4f}" if res.train_loss else "no loss logged"
+    run_logger().info(
+        "%d steps on %d samples of run %s (%d supervised tokens) in %.1f s (%.0f tok/s), %s; model %s",
+        res.global_step, res.samples, weights.run_id, res.supervised_tokens, res.seconds,
+        res.supervised_tokens / max(res.seconds, 1e-9), loss, ws.portable(out.out_dir),
+    )
     return TrainResult(
         fingerprint=out.model.fingerprint, params=cfg.model_dump(mode="json"), metrics=metrics,
         series={"train_loss": list(res.train_loss), "eval_loss": list(res.eval_loss)},  # eval: empty unless held out

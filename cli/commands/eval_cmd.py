@@ -24,7 +24,8 @@ def eval_cmd(
     model: str | None = typer.Option(None, help="Model dir or hub id to evaluate (default: the tiny world)."),
     prompts: str | None = typer.Option(
         None, help="A named set (math500, hendrycks_math, theoremqa, gpqa, mmlu-redux, mmlu-pro), "
-        "tiny-world[:split], or a JSONL/Parquet file. Default: the config's eval_prompts (tiny world test)."
+        "tiny-world[-choice][:split] (train, validation, test), or a JSONL/Parquet file. Default: the config's "
+        "eval_prompts (tiny world test)."
     ),
     local_copy: str | None = typer.Option(None, "--local-copy", help="Local file of a named set (offline)."),
     limit: int | None = typer.Option(None, help="Evaluate at most this many problems."),

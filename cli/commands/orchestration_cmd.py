@@ -24,7 +24,8 @@ def serve_cmd(
 
     The config (YAML + --set) becomes the deployment's default `config` parameter; the Prefect UI shows
     it as a typed form per section, and `prefect deployment run drift-pipeline/NAME --param
-    'overrides=["weights.beta=0.5"]'` changes single values on top of it (the --set syntax).
+    'overrides=["weights.beta=0.5"]'` changes single values on top of it (the --set syntax). Each flow
+    run's stages log what they did at INFO: the run's Logs tab in the UI shows them (docs/orchestration.md).
     """
     cfg = resolve_config(config, set_, workspace)
     if not os.environ.get("PREFECT_API_URL"):
@@ -34,7 +35,7 @@ def serve_cmd(
         )
     from flows import defaults
 
-    defaults.apply(cfg.workspace)
+    defaults.apply(cfg.workspace)  # also the run loggers' INFO level, which the served runs' processes inherit
     from flows.drift_pipeline import drift_pipeline
 
     config = cfg.model_dump(mode="json") | {"workspace": str(Path(cfg.workspace).expanduser().resolve())}

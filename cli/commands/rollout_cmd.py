@@ -66,8 +66,8 @@ def rollout_cmd(
         rollout__run_id=run_id,
     )
     ws = Workspace(cfg.workspace)
-    out = rollout_stage(ws, prompts_stage(ws, cfg.prompts), cfg.protocol, cfg.rollout,
-                        reference_model(ws, cfg.rollout), progress=not quiet)
+    model = reference_model(ws, cfg.rollout)  # first: a bad --model fails before the prompts are written
+    out = rollout_stage(ws, prompts_stage(ws, cfg.prompts), cfg.protocol, cfg.rollout, model, progress=not quiet)
     print_rollout(out.run)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import typer
@@ -20,28 +22,51 @@ def run_cmd(
     workspace: Path | None = WorkspaceOpt,
     refresh: bool = typer.Option(False, "--refresh", help="Recompute every stage (ignore cached results)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress",
+        help="Live status line and progress bars on stderr (default: when stderr is a terminal).",
+    ),
 ) -> None:
     """Run the pipeline: prompts -> rollout -> weights -> weighted SFT -> evaluate -> register/promote.
 
     Without PREFECT_API_URL it uses Prefect's ephemeral local API; without MLFLOW_TRACKING_URI an
-    MLflow SQLite store in the workspace. Stages whose inputs did not change are Cached.
+    MLflow SQLite store in the workspace. Stages whose inputs did not change are Cached. Each stage logs
+    what it did at INFO (on stderr and in the Prefect UI); docs/orchestration.md, "Following a run".
     """
     cfg = resolve_config(config, set_, workspace)
     t0 = time.perf_counter()
+    err = Console(stderr=True, highlight=False)
+    show = err.is_terminal if progress is None else progress
     from flows import defaults
 
     defaults.apply(cfg.workspace)  # before prefect is imported
-    api = defaults.start_api_in_background()
-    from flows.drift_pipeline import drift_pipeline
+    api_url = os.environ.get("PREFECT_API_URL")
+    # Said at once: importing the pipeline and starting Prefect's local API take several seconds.
+    err.print(f"drift run: workspace {Path(cfg.workspace).expanduser().resolve()}, Prefect "
+              f"{api_url or 'local API (ephemeral)'}, loading the pipeline...", soft_wrap=True, markup=False)
+    with err.status("loading the pipeline, starting Prefect") if show else nullcontext():
+        api = defaults.start_api_in_background()
+        from flows.drift_pipeline import drift_pipeline, planned_stages
 
-    api.join()
+        api.join()
 
-    summary = drift_pipeline(config=cfg, refresh=refresh)
+    with _view(planned_stages(cfg), err) if show else nullcontext():
+        summary = drift_pipeline(config=cfg, refresh=refresh)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
         print_summary(summary)
+
+
+@contextmanager
+def _view(stages: list[str], console: Console):
+    """The terminal view (cli/progress.py), installed as drift_core.progress's display for the run."""
+    from cli.progress import RunView
+    from drift_core import progress
+
+    with RunView(stages, console) as view, progress.display(view):
+        yield view
 
 
 def print_summary(summary: dict) -> None:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, beta_value, resolve_config
+from drift_core.errors import DriftError
 from drift_core.stages.train import train_inputs, train_stage
 from drift_core.store import Workspace
 
@@ -29,16 +30,22 @@ def train_cmd(
     data: Path | None = typer.Option(
         None, help="Train on a Parquet/JSONL file with columns messages, weight instead of the warehouse."
     ),
-    resume: bool = typer.Option(False, help="Continue from the newest checkpoint under --out."),
+    resume: bool = typer.Option(False, help="Continue from the newest checkpoint of an earlier run into --out."),
+    overwrite: bool = typer.Option(
+        False, help="Start again from step 0 when an earlier run into --out left checkpoints (they are deleted)."
+    ),
     max_steps: int | None = typer.Option(None, help="Stop after this many optimizer steps."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:
     """Fine-tune with weighted SFT; saves a model dir that AutoModelForCausalLM loads."""
+    if resume and overwrite:
+        raise DriftError("--resume and --overwrite contradict each other; pass one")
     cfg = resolve_config(config, set_, workspace, weights__scheme=scheme, weights__beta=beta_value(beta),
                          weights__gamma=gamma, weights__run_id=run_id, train__max_steps=max_steps)
     ws = Workspace(cfg.workspace)
     inputs = train_inputs(ws, cfg, data=data, model=model)
-    trained = train_stage(ws, inputs, cfg.protocol, cfg.train, out=out, resume=resume, progress=not quiet)
+    trained = train_stage(ws, inputs, cfg.protocol, cfg.train, out=out, resume=resume, overwrite=overwrite,
+                          progress=not quiet)
     res = trained.result
     t = Table(title=f"train {inputs.name} -> {trained.out_dir}")
     for col in ("samples", "steps", "supervised tokens", "first loss", "last loss", "seconds"):

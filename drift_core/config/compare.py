@@ -35,6 +35,20 @@ class CompareConfig(StageConfig):
         description="Optimizer steps of every trained arm (the same budget: steps x train batch = samples seen). "
         "300 x 16 = one pass over 600 prompts x n=8 rollouts; gold-sft cycles over its 600 answers.",
     )
+    lr_grid: list[float] = Field(
+        [1e-5, 3e-5, 1e-4], min_length=1,
+        description="Learning rates tried for every trained arm (the same grid and budget for each): trained "
+        "with seed `select_seed` and scored on the validation split; the best `select_metric` is the arm's "
+        "setting for every seed. Test problems never enter the choice. One value: nothing is selected.",
+    )
+    select_metric: str = Field(
+        "multi@5", pattern=r"^multi@[1-9][0-9]*$",
+        description="Validation figure that picks each arm's learning rate (greedy decoding): multi@k, k <= max_turns.",
+    )
+    select_seed: int = Field(0, description="Training seed of the learning-rate selection runs.")
+    validation_split: str = Field(
+        "validation", description="Split of the eval prompt source the selection is scored on (not the test split).",
+    )
     drift_gamma: float = Field(0.9, gt=0.0, le=1.0, description="gamma of the drift and drift-ext arms.")
     drift_beta: float = Field(0.1, gt=0.0, description="beta of the drift arm (the reference's value).")
     ext_beta: float | Literal["auto"] = Field(
@@ -100,7 +114,8 @@ QUICK_PIPELINE = [
     "prompts.limit=8", "eval_prompts.limit=12", "rollout.n=2", "rollout.max_new_tokens=8",
     "eval.max_new_tokens=8", "train.per_device_train_batch_size=4", "protocol.max_turns=3",
 ]
-QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick size"]
+QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick size",
+                 "compare.lr_grid=[1e-4,1e-3]", "compare.select_metric=multi@3"]
 QUICK_SWEEP = ["sweep.betas=[0.1,1.0]", "sweep.gammas=[0.9]", "sweep.max_steps=2"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from drift_core.config.base import StageConfig, format_validation_error, parse_override, read_yaml, set_dotted
 from drift_core.config.eval import EvalConfig
@@ -13,6 +13,7 @@ from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.registry import RegistryConfig
 from drift_core.config.rollout import RolloutConfig
+from drift_core.config.tiny_world import TinyWorldSelection, select_tiny_world
 from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
@@ -36,6 +37,14 @@ class PipelineConfig(StageConfig):
     train: TrainConfig = Field(default_factory=TrainConfig, description="Weighted SFT stage.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation stage.")
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Registry and promotion gate.")
+    tiny_world: TinyWorldSelection = Field(
+        default_factory=TinyWorldSelection, description="Which tiny world the run uses (tiny_world.task)."
+    )
+
+    @model_validator(mode="after")
+    def _tiny_world_task(self) -> PipelineConfig:
+        select_tiny_world(self)  # tiny_world.task, when set, decides the sections' tiny world
+        return self
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:

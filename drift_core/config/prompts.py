@@ -12,11 +12,12 @@ from drift_core.config.base import StageConfig
 class PromptsConfig(StageConfig):
     """A prompt source: a local file, a Hugging Face dataset, or the arithmetic generator."""
 
-    source: Literal["file", "hf", "arithmetic", "tiny-world", "benchmark"] = Field(
+    source: Literal["file", "hf", "arithmetic", "tiny-world", "tiny-world-choice", "benchmark"] = Field(
         "tiny-world",
         description="file: local JSONL/Parquet; hf: a datasets name; arithmetic: the built-in generator; "
-        "tiny-world: the tiny world's prompt split (built on first use); benchmark: a named evaluation set "
-        "(see `benchmark`; `path` may point at a local copy).",
+        "tiny-world: the tiny world's prompt split (train, validation or test; built on first use); "
+        "tiny-world-choice: the same for the multiple-choice tiny world (see tiny_world.task); benchmark: a "
+        "named evaluation set (see `benchmark`; `path` may point at a local copy).",
     )
     benchmark: str | None = Field(
         None,

@@ -69,11 +69,14 @@ class ProtocolConfig(StageConfig):
         description="Full mode: the response length turn_header states (the reference's instruction_max_tokens, "
         "400 in its launch scripts). Only shown to the model; generation is capped by max_new_tokens.",
     )
-    verifier: Literal["math-verify", "exact"] = Field(
+    verifier: Literal["math-verify", "exact", "choice"] = Field(
         "math-verify",
         description="How an answer is checked against the gold: 'exact' = equal after lower-casing and removing "
         "all whitespace (the reference's); 'math-verify' = that, or equal as math by math-verify (more lenient: "
-        "'0.5' = '\\frac{1}{2}', '12.0' = '12').",
+        "'0.5' = '\\frac{1}{2}', '12.0' = '12'); 'choice' = multiple choice, the gold is the letter of one of "
+        "the options the question lists ('B. 52' lines): the letter ('b', '(B)') or, when only that option has "
+        "it, its value ('52') is right (a question without that option: as math-verify). The choice tiny world "
+        "sets it.",
     )
     multi_answer: Literal["whole", "first"] = Field(
         "whole",

@@ -16,7 +16,9 @@ class RolloutConfig(EngineConfig):
     """Sampling settings and engine choice for the rollout stage."""
 
     model: str | None = Field(
-        None, description="Reference model: a local directory or a hub id. Default: the workspace's tiny world."
+        None,
+        description="Reference model: a local directory or a hub id; 'tiny-world-choice' = the workspace's "
+        "multiple-choice tiny world. Default: the workspace's tiny world (tiny_world.task picks which).",
     )
     n: int = Field(16, ge=1, description="Trajectories per prompt (samples drawn at turn 1).")
     temperature: float = Field(1.0, ge=0.0, description="Sampling temperature (0 = greedy).")

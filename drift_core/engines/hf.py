@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from drift_core.chat import load_tokenizer
+from drift_core.chat import load_causal_lm, load_tokenizer
 from drift_core.engines.base import Completion, Engine, Sampling
 
 
@@ -24,14 +24,11 @@ class HFEngine(Engine):
     name = "hf"
 
     def __init__(self, model_path: str, *, device: str = "auto", dtype: str = "auto", batch_size: int = 256):
-        from transformers import AutoModelForCausalLM
-
         self.model_path = model_path
         self.device = resolve_device(device)
         self.tokenizer = load_tokenizer(model_path, padding_side="left")
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=resolve_dtype(dtype, self.device)).to(
-            self.device
-        )
+        # safetensors only (unless --allow-pickle), never the model's own code: drift_core/chat.py
+        self.model = load_causal_lm(model_path, dtype=resolve_dtype(dtype, self.device)).to(self.device)
         self.model.eval()
         self.batch_size = batch_size
         # Stop on the chat template's end-of-turn token as well as the model's eos.

@@ -11,7 +11,7 @@ import gc
 import os
 import random
 
-from drift_core.chat import load_tokenizer
+from drift_core.chat import load_tokenizer, pickle_allowed
 from drift_core.engines.base import Completion, Engine, Sampling
 from drift_core.errors import DriftError
 
@@ -53,6 +53,9 @@ class VLLMEngine(Engine):
             # anyway (skip_tokenizer_init=True logs a traceback from its chat-template warm-up).
             seed=seed,
             dtype=_vllm_dtype(dtype, self.on_cpu),
+            # the rules of drift_core/chat.py: safetensors only unless allowed, never the model's own code
+            load_format="auto" if pickle_allowed() else "safetensors",
+            trust_remote_code=False,
         )
         if max_model_len is not None:
             kwargs["max_model_len"] = max_model_len
@@ -175,7 +178,7 @@ def _check_cpu_head_size(model_path: str) -> None:
         from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
 
         supported = CPUAttentionBackend.get_supported_head_sizes()
-        cfg = AutoConfig.from_pretrained(model_path).get_text_config()
+        cfg = AutoConfig.from_pretrained(model_path, trust_remote_code=False).get_text_config()
     except Exception:  # an unknown layout or an older vLLM: let vLLM itself decide
         return
     head = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads

@@ -21,19 +21,28 @@ class PromptSet:
     rows: list[dict]  # prompts-table rows: prompt_id, split, question, gold, source, difficulty
     label: str  # the `dataset` of eval tables: gpqa, tiny-world-test, a file's stem, ...
     instruction: str | None = None  # the set's own task instruction; None: the protocol's
+    verifier: str | None = None  # the set's own verifier (protocol.verifier); None: the protocol's
 
     def protocol(self, protocol: ProtocolConfig) -> ProtocolConfig:
-        """The protocol to run this set under. The set's instruction replaces the default one only: an
-        instruction the user configured is kept."""
-        if self.instruction and protocol.instruction == ProtocolConfig().instruction:
-            return protocol.model_copy(update={"instruction": self.instruction})
-        return protocol
+        """The protocol to run this set under. The set's instruction and verifier replace the default ones
+        only: what the user configured is kept."""
+        default = ProtocolConfig()
+        update: dict = {}
+        if self.instruction and protocol.instruction == default.instruction:
+            update["instruction"] = self.instruction
+        if self.verifier and protocol.verifier == default.verifier:
+            update["verifier"] = self.verifier
+        return protocol.model_copy(update=update) if update else protocol
 
 
 def load_prompt_set(cfg: PromptsConfig, workspace_root: str | Path | None = None) -> PromptSet:
     """Rows of the configured source, with its label and (named benchmarks) its instruction."""
     rows = load_prompts(cfg, workspace_root)
-    instruction = None
+    instruction = verifier = None
+    if cfg.source == "tiny-world-choice":  # the instruction and verifier its model was pre-trained with
+        from drift_core.prompts.choice import INSTRUCTION
+
+        instruction, verifier = INSTRUCTION, "choice"
     if cfg.source == "benchmark":
         from drift_core.prompts.benchmarks import get_benchmark
 
@@ -45,11 +54,11 @@ def load_prompt_set(cfg: PromptsConfig, workspace_root: str | Path | None = None
         label = f"{Path(cfg.path).name}-{cfg.split}"
     else:
         label = f"{cfg.source}-{cfg.split}"
-    return PromptSet(rows=rows, label=label, instruction=instruction)
+    return PromptSet(rows=rows, label=label, instruction=instruction, verifier=verifier)
 
 
 def prompts_from_spec(base: PromptsConfig, spec: str, local_copy: str | None = None) -> PromptsConfig:
-    """`drift eval --prompts SPEC`: a named set, tiny-world[:split], or a JSONL/Parquet file -> a config."""
+    """`drift eval --prompts SPEC`: a named set, tiny-world[-choice][:split], or a JSONL/Parquet file -> a config."""
     from drift_core.prompts.benchmarks import ALIASES, BENCHMARKS, get_benchmark
 
     if spec.lower() in BENCHMARKS or spec.lower() in ALIASES:
@@ -57,10 +66,13 @@ def prompts_from_spec(base: PromptsConfig, spec: str, local_copy: str | None = N
         return base.model_copy(update={"source": "benchmark", "benchmark": bench.name, "path": local_copy,
                                        "split": bench.split})
     if spec.startswith("tiny-world"):
-        return base.model_copy(update={"source": "tiny-world", "split": spec.partition(":")[2] or "test"})
+        name, _, split = spec.partition(":")
+        if name not in ("tiny-world", "tiny-world-choice"):
+            raise DriftError(f"--prompts '{spec}': the tiny worlds are tiny-world and tiny-world-choice")
+        return base.model_copy(update={"source": name, "split": split or "test"})
     if Path(spec).is_file():
         return base.model_copy(update={"source": "file", "path": spec})
     raise DriftError(
         f"--prompts '{spec}' is neither a named set ({', '.join(sorted(BENCHMARKS))}), "
-        "tiny-world[:split], nor an existing file"
+        "tiny-world[-choice][:split] (split: train, validation, test), nor an existing file"
     )

@@ -36,11 +36,11 @@ def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -
         if not cfg.path:
             raise DriftError("prompts.path (a dataset name) is required when prompts.source is 'hf'")
         return _select(list(_from_records(_read_hf(cfg), cfg, cfg.path)), cfg)
-    if cfg.source == "tiny-world":
-        from drift_core.tiny_world import prompts_file
+    if cfg.source in ("tiny-world", "tiny-world-choice"):
+        from drift_core.tiny_world import prompts_file, task_of
 
-        path = prompts_file(workspace_root or ".drift", cfg.split)
-        return _select(list(_from_records(_read_file(path), cfg, "tiny-world")), cfg)
+        path = prompts_file(workspace_root or ".drift", cfg.split, task_of(cfg.source))
+        return _select(list(_from_records(_read_file(path), cfg, cfg.source)), cfg)
     if cfg.source == "benchmark":
         from drift_core.prompts.benchmarks import load_benchmark
 
@@ -87,10 +87,17 @@ def _read_file(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     """(location, record) pairs; location is 'file:line' for JSONL, 'file row N' for Parquet."""
     if not path.exists():
         raise DriftError(f"prompt file not found: {path}")
+    if not path.is_file():
+        raise DriftError(f"prompt file {path} is not a file (a directory?); give prompts.path a .jsonl or .parquet")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
+        with path.open("rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DriftError(f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start} of the "
+                                     "line); save the file as UTF-8") from None
                 if not line.strip():
                     continue
                 try:
@@ -101,9 +108,20 @@ def _read_file(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
                     raise DriftError(f"{path}:{lineno}: expected a JSON object")
                 yield f"{path}:{lineno}", rec
     elif suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        for i, rec in enumerate(pq.read_table(path).to_pylist()):
+        try:
+            rows = pq.read_table(path).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the OS's own error (permissions, ...): the CLI names the path
+            # a 0-byte or cut-short file (a failed copy or download) ends up here; pyarrow names no fix
+            size = path.stat().st_size
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DriftError(f"{path}: not a readable Parquet file ({size} bytes: {reason}); it may be empty or "
+                             "truncated: copy or export it again") from None
+        for i, rec in enumerate(rows):
             yield f"{path} row {i}", rec
     else:
         raise DriftError(f"{path}: unsupported prompt file type '{suffix}' (use .jsonl or .parquet)")

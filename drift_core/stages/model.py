@@ -26,16 +26,22 @@ class ModelRef:
 
 
 def reference_model(ws: Workspace, cfg: RolloutConfig, model: str | None = None) -> ModelRef:
-    """`model` if given, else the configured reference, else the workspace's tiny world (built on first use).
+    """`model` if given, else the configured reference, else the workspace's tiny world (built on first use;
+    the name 'tiny-world-choice' means the choice world, 'tiny-world' the arithmetic one).
 
     Not a cached stage on purpose: a key that depended on the directory it creates would miss the
     cache on the run after the one that built it.
     """
-    path = model or cfg.model
-    if not path:
-        from drift_core.tiny_world import ensure_tiny_world
+    from drift_core.config.tiny_world import SOURCE_NAMES
 
-        path = str(ensure_tiny_world(ws.root))
+    path = model or cfg.model
+    if not path or (path in SOURCE_NAMES.values() and not (ws.root / path).exists()):
+        from drift_core.tiny_world import ensure_tiny_world, task_of
+
+        path = str(ensure_tiny_world(ws.root, task=task_of(path or None)))
+    from drift_core.chat import check_model_dir
+
+    check_model_dir(ws.resolve(ws.portable(path)))  # a missing dir or pickle-only weights fail before any write
     return ModelRef.of(path, ws)
 
 

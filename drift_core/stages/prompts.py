@@ -25,9 +25,9 @@ def source_fingerprint(ws: Workspace, cfg: PromptsConfig) -> str | None:
     """Content of the file the prompts come from; None for generated or hub sources (settings decide)."""
     if cfg.source in ("file", "benchmark") and cfg.path and Path(cfg.path).is_file():
         return file_fingerprint(cfg.path)
-    if cfg.source == "tiny-world":
-        from drift_core.tiny_world import tiny_world_dir
+    if cfg.source in ("tiny-world", "tiny-world-choice"):
+        from drift_core.tiny_world import task_of, tiny_world_dir
 
-        f = tiny_world_dir(ws.root) / "prompts" / f"{cfg.split}.jsonl"
+        f = tiny_world_dir(ws.root, task_of(cfg.source)) / "prompts" / f"{cfg.split}.jsonl"
         return file_fingerprint(f) if f.is_file() else None
     return None

@@ -51,12 +51,18 @@ def model_dir(ws: Workspace, inputs: TrainInputs, protocol: ProtocolConfig, cfg:
 
 
 def train_stage(ws: Workspace, inputs: TrainInputs, protocol: ProtocolConfig, cfg: TrainConfig, *,
-                out: str | Path | None = None, resume: bool = False, progress: bool = True) -> TrainOutput:
-    """Weighted SFT of inputs.base on inputs.rows; saves a model dir AutoModelForCausalLM loads."""
+                out: str | Path | None = None, resume: bool | str = "auto", overwrite: bool = False,
+                progress: bool = True) -> TrainOutput:
+    """Weighted SFT of inputs.base on inputs.rows; saves a model dir AutoModelForCausalLM loads.
+
+    resume (see drift_core.train.train): 'auto' (the pipeline) continues an interrupted run's
+    checkpoints, which in the default model dir are of these very inputs; `drift train` passes
+    False unless --resume, so it says so when checkpoints are there."""
     from drift_core.train import train  # transformers' Trainer: import only when training
 
     out_dir = Path(out) if out is not None else model_dir(ws, inputs, protocol, cfg)
-    res = train(inputs.rows, inputs.base.local(ws), cfg, out_dir, resume=resume, progress=progress, protocol=protocol)
+    res = train(inputs.rows, inputs.base.local(ws), cfg, out_dir, resume=resume, overwrite=overwrite,
+                progress=progress, protocol=protocol)
     return TrainOutput(res, out_dir, ModelRef.of(str(out_dir), ws))
 
 

@@ -1,8 +1,10 @@
 """The tiny world: a self-built, imperfect reference policy plus prompt splits (docs/design.md §2, §7).
 
-`build` trains a tokenizer and a small LlamaForCausalLM from scratch on synthetic arithmetic dialogues in
-the episode protocol's format, writes held-out prompt splits, and measures the result with the
-project's own episode loop (card.json + README.md). Every stage defaults to it via `ensure_tiny_world`.
+`build` trains a tokenizer and a small LlamaForCausalLM from scratch on synthetic dialogues in the
+episode protocol's format, writes held-out prompt splits (train, validation, test), and measures the
+result with the project's own episode loop (card.json + README.md). Two worlds (`task`): arithmetic
+(answer the number) and choice (four labelled options, answer the letter). Every stage defaults to the
+arithmetic one via `ensure_tiny_world` (`tiny_world.task` picks the other).
 """
 
 from __future__ import annotations
@@ -16,24 +18,53 @@ import tempfile
 import time
 from pathlib import Path
 
-from drift_core.config.tiny_world import TinyWorldConfig
-from drift_core.prompts import arithmetic
+from drift_core.config.tiny_world import DIR_NAMES, SOURCE_NAMES, TASKS, TinyWorldConfig
+from drift_core.prompts import arithmetic, choice
 
-CARD_VERSION = 1
+CARD_VERSION = 2  # 2: three splits (validation added), two worlds (task)
 SIZE_ENV = "DRIFT_TINY_WORLD_SIZE"  # size ensure_tiny_world builds (default: 'default'; tests: 'test')
 SPLIT_FIELDS = ("prompt_id", "question", "gold", "difficulty")
+SPLITS = ("train", "validation", "test")
 
 
-def tiny_world_dir(workspace_root: str | Path) -> Path:
-    return Path(workspace_root).expanduser().resolve() / "tiny_world"
+def task_of(name: str | None) -> str:
+    """The world a prompt source or model name means: 'tiny-world' (or None) -> arithmetic,
+    'tiny-world-choice' -> choice."""
+    for task, source in SOURCE_NAMES.items():
+        if name == source:
+            return task
+    if name is None:
+        return "arithmetic"
+    raise ValueError(f"'{name}' names no tiny world (choose {' or '.join(SOURCE_NAMES.values())})")
+
+
+def tiny_world_dir(workspace_root: str | Path, task: str = "arithmetic") -> Path:
+    if task not in DIR_NAMES:
+        raise ValueError(f"unknown tiny-world task '{task}' (choose {' or '.join(TASKS)})")
+    return Path(workspace_root).expanduser().resolve() / DIR_NAMES[task]
+
+
+def problem_id(prompt_id: str) -> str:
+    """The arithmetic problem behind a split's prompt id ('choice-47+5' -> 'arith-47+5')."""
+    return "arith-" + prompt_id.removeprefix("choice-") if prompt_id.startswith("choice-") else prompt_id
 
 
 def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
-    """train and test prompts: distinct problems drawn per level in proportion to `split_levels`."""
+    """test, train and validation prompts: distinct problems drawn per level in proportion to
+    `split_levels`, in that order (validation is drawn last, so test and train are those of the two-split
+    worlds, byte for byte). The choice world turns each problem into a four-option item."""
+    problems = _split_problems(cfg)
+    if cfg.task == "choice":
+        return {name: [choice.make_item(p) for p in rows] for name, rows in problems.items()}
+    return problems
+
+
+def _split_problems(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
     total = sum(cfg.split_levels.values())
     seen: set[str] = set()
     splits: dict[str, list[dict]] = {}
-    for i, (name, count) in enumerate((("test", cfg.test_count), ("train", cfg.train_count))):
+    counts = (("test", cfg.test_count), ("train", cfg.train_count), ("validation", cfg.validation_count))
+    for i, (name, count) in enumerate(counts):
         rows: list[dict] = []
         levels = sorted(cfg.split_levels)
         for j, lv in enumerate(levels):
@@ -47,24 +78,28 @@ def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
 
 
 def pretrain_pools(cfg: TinyWorldConfig, held_out: set[str]) -> dict[int, list[dict]]:
-    """level -> every problem of the level that is in no prompt split."""
+    """level -> every problem of the level that is in no prompt split (`held_out`: split prompt ids)."""
+    held = {problem_id(i) for i in held_out}
     levels = set(cfg.level_weights) | set(cfg.clean_levels)
-    return {lv: [p for p in arithmetic.all_problems(lv) if p["prompt_id"] not in held_out] for lv in levels}
+    return {lv: [p for p in arithmetic.all_problems(lv) if p["prompt_id"] not in held] for lv in levels}
 
 
-def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool = True, **overrides) -> Path:
-    """Build the tiny world into `out` (tokenizer, model, prompts/, card.json, README.md); returns `out`.
+def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool = True,
+          task: str = "arithmetic", **overrides) -> Path:
+    """Build the tiny world `task` into `out` (tokenizer, model, prompts/, card.json, README.md); returns `out`.
 
-    Deterministic for (seed, size) on a given machine. `overrides` set TinyWorldConfig fields.
+    Deterministic for (task, seed, size) on a given machine. `overrides` set TinyWorldConfig fields.
     """
     import torch
 
-    from drift_core.tiny_world.card import measure, write_card
+    from drift_core.tiny_world.card import group_labels, measure, write_card
+    from drift_core.tiny_world.dialogues import world_protocol
     from drift_core.tiny_world.pretrain import build_model, pretrain
-    from drift_core.tiny_world.tokenizer import build_tokenizer, protocol_pieces
+    from drift_core.tiny_world.tokenizer import OPTION_PIECES, build_tokenizer, protocol_pieces
 
     t0, cpu0 = time.perf_counter(), time.process_time()
-    cfg = TinyWorldConfig.for_size(size, seed=seed, **overrides)
+    cfg = TinyWorldConfig.for_size(size, seed=seed, task=task, **overrides)
+    protocol = world_protocol(cfg.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "card.json").unlink(missing_ok=True)  # the card marks a finished build
@@ -72,8 +107,11 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     splits = make_splits(cfg)
     held_out = {p["prompt_id"] for rows in splits.values() for p in rows}
     pools = pretrain_pools(cfg, held_out)
-    corpus = [p["question"] for lv in sorted(pools) for p in pools[lv][:200]] + protocol_pieces()
-    tokenizer = build_tokenizer(corpus)
+    as_question = (lambda p: choice.make_item(p)["question"]) if cfg.task == "choice" else (lambda p: p["question"])
+    questions = [as_question(p) for lv in sorted(pools) for p in pools[lv][:200]]
+    corpus = questions + protocol_pieces(protocol)
+    tokenizer = build_tokenizer(corpus, protocol=protocol,
+                                extra_pieces=tuple(OPTION_PIECES) if cfg.task == "choice" else ())
 
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
@@ -85,16 +123,21 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
         model.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
         _write_splits(out, splits)
-        metrics = measure(out, splits["test"], cfg, progress=progress)
+        t2 = time.perf_counter()
+        metrics = measure(out, splits, cfg, protocol, progress=progress)
+        card_s = time.perf_counter() - t2
     finally:
         torch.set_num_threads(threads)
 
+    what = "multiple-choice arithmetic" if cfg.task == "choice" else "arithmetic"
     card = {
         "kind": "drift-tiny-world",
-        "description": "DRIFT's self-built, deliberately imperfect arithmetic reference policy (drift tiny-world)",
+        "description": f"DRIFT's self-built, deliberately imperfect {what} reference policy (drift tiny-world)",
         "version": CARD_VERSION,
+        "task": cfg.task,
         "size": size,
         "seed": seed,
+        "protocol": {"instruction": protocol.instruction, "verifier": protocol.verifier, "think": protocol.think},
         "model": {
             "architecture": type(model).__name__,
             "parameters": sum(p.numel() for p in model.parameters()),
@@ -111,9 +154,11 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
             "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
             "problems_per_level": {str(lv): len(ps) for lv, ps in sorted(pools.items())},
         },
-        "splits": {name: len(rows) for name, rows in splits.items()},
+        "splits": {name: len(splits[name]) for name in SPLITS},
         "levels": {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)},
+        "groups": group_labels(cfg.task),
         "metrics": metrics,
+        "card_seconds": round(card_s, 1),
         "build_seconds": round(time.perf_counter() - t0, 1),
         # CPU seconds of this process: wall time minus waiting, telling a loaded machine from a slow build.
         "build_cpu_seconds": round(time.process_time() - cpu0, 1),
@@ -143,20 +188,21 @@ def read_card(model_dir: str | Path) -> dict | None:
     return card if card.get("version") == CARD_VERSION else None
 
 
-def ensure_tiny_world(workspace_root: str | Path, size: str | None = None) -> Path:
-    """The workspace's tiny-world model directory, built on first use and reused after.
+def ensure_tiny_world(workspace_root: str | Path, size: str | None = None, task: str = "arithmetic") -> Path:
+    """The workspace's tiny world `task` (its model directory: <workspace>/tiny_world, or
+    <workspace>/tiny_world_choice), built on first use and reused after.
 
     `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default' (a few minutes on a CPU, once).
     """
-    d = tiny_world_dir(workspace_root)
+    d = tiny_world_dir(workspace_root, task)
     if read_card(d) is not None:
         return d
     # Build beside it and rename into place, so a killed build or a concurrent one never leaves a half
     # world behind: the first finished build wins, the other is discarded.
     d.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tiny_world-", dir=d.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
     try:
-        build(tmp, size=size or os.environ.get(SIZE_ENV, "default"))
+        build(tmp, size=size or os.environ.get(SIZE_ENV, "default"), task=task)
         if d.exists() and read_card(d) is None:
             shutil.rmtree(d)  # an unfinished or outdated world
         with contextlib.suppress(OSError):  # another process finished first: keep its world
@@ -166,12 +212,16 @@ def ensure_tiny_world(workspace_root: str | Path, size: str | None = None) -> Pa
     return d
 
 
-def prompts_file(workspace_root: str | Path, split: str) -> Path:
-    """The tiny world's prompt split file (train or test), building the world if needed."""
-    d = ensure_tiny_world(workspace_root)
+def prompts_file(workspace_root: str | Path, split: str, task: str = "arithmetic") -> Path:
+    """The tiny world's prompt split file (train, validation or test), building the world if needed."""
+    if split not in SPLITS:
+        from drift_core.errors import DriftError
+
+        raise DriftError(f"the tiny world has no '{split}' split (choose {', '.join(SPLITS)})")
+    d = ensure_tiny_world(workspace_root, task=task)
     path = d / "prompts" / f"{split}.jsonl"
     if not path.exists():
         from drift_core.errors import DriftError
 
-        raise DriftError(f"the tiny world has no '{split}' split (choose train or test): {path}")
+        raise DriftError(f"the tiny world has no '{split}' split (choose {', '.join(SPLITS)}): {path}")
     return path

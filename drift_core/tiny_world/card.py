@@ -1,7 +1,8 @@
 """The tiny world's card: figures measured on the test split with the project's own episode loop.
 
 Greedy and sampled (T=1) episodes run through drift_core.multiturn.run_episodes on the hf engine, so
-the figures mean what rollout and eval mean by them.
+the figures mean what rollout and eval mean by them; the all-fail share samples n trajectories per
+train prompt, as a rollout does.
 """
 
 from __future__ import annotations
@@ -37,15 +38,33 @@ def episode_metrics(episodes: list[Episode], max_turns: int) -> dict[str, float]
     return out
 
 
-def measure(model_dir: Path, test_rows: list[dict], cfg, progress: bool = True) -> dict:
-    """Greedy and T=1 figures on `test_rows`, per level too; optionally the T=1 all-fail share."""
+def group_labels(task: str) -> dict[str, str]:
+    """Per-group rows of the card: arithmetic levels, or the choice world's kinds of problem."""
+    if task == "choice":
+        return {"plain": "no carry, no sign: right at turn 1", "carry": "ones-column carry/borrow: the dropped "
+                "carry at turn 1, fixed after feedback", "stuck": "negative result: every distractor is "
+                "positive; walks through them, then repeats"}
+    from drift_core.prompts import arithmetic
+
+    return {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)}
+
+
+def _group(row: dict) -> str:
+    return str(row.get("kind", row["difficulty"]))
+
+
+def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: ProtocolConfig | None = None,
+            progress: bool = True) -> dict:
+    """Greedy and T=1 figures on the test split, per group (level or kind) too; optionally the T=1
+    all-fail share on the first `card_all_fail_prompts` of `card_all_fail_split`."""
     from drift_core.engines.hf import HFEngine
     from drift_core.multiturn import Problem, TokenRate, run_episodes
 
-    protocol = ProtocolConfig()
+    protocol = protocol or ProtocolConfig()
     engine = HFEngine(str(model_dir), device="cpu", batch_size=512)
+    test_rows = splits["test"]
     problems = [Problem(r["prompt_id"], r["question"], r["gold"]) for r in test_rows]
-    level_of = {r["prompt_id"]: r["difficulty"] for r in test_rows}
+    level_of = {r["prompt_id"]: _group(r) for r in test_rows}
     card: dict = {}
     try:
         for name, temp in (("greedy", 0.0), ("sampled_t1", 1.0)):
@@ -60,12 +79,13 @@ def measure(model_dir: Path, test_rows: list[dict], cfg, progress: bool = True) 
             for e in eps:
                 by_level[level_of[e.prompt_id]].append(e)
             card[name]["by_level"] = {
-                str(lv): {k: round(v, 4) for k, v in episode_metrics(es, protocol.max_turns).items()
-                          if k in ("multi@1", f"multi@{protocol.max_turns}")} | {"problems": len(es)}
-                for lv, es in sorted(by_level.items())
+                lv: {k: round(v, 4) for k, v in episode_metrics(es, protocol.max_turns).items()
+                     if k.startswith("multi@") or k == "repeated_after_feedback_share"} | {"problems": len(es)}
+                for lv, es in sorted(by_level.items(), key=lambda kv: _group_order(kv[0]))
             }
         if cfg.card_all_fail_n:
-            sub = problems[: cfg.card_all_fail_prompts]
+            rows = splits[cfg.card_all_fail_split][: cfg.card_all_fail_prompts]
+            sub = [Problem(r["prompt_id"], r["question"], r["gold"]) for r in rows]
             bar = TokenRate(len(sub) * cfg.card_all_fail_n, "card all-fail", enabled=progress)
             eps = run_episodes(
                 engine, engine.tokenizer, sub, protocol, n=cfg.card_all_fail_n, temperature=1.0, top_p=1.0,
@@ -77,9 +97,24 @@ def measure(model_dir: Path, test_rows: list[dict], cfg, progress: bool = True) 
                 solved[e.prompt_id] |= e.t_star is not None
             card["sampled_t1"]["all_fail_share"] = sum(not s for s in solved.values()) / len(solved)
             card["sampled_t1"]["all_fail_n"] = cfg.card_all_fail_n
+            card["sampled_t1"]["all_fail_split"] = cfg.card_all_fail_split
+            card["sampled_t1"]["all_fail_prompts"] = len(solved)
+            group_of = {r["prompt_id"]: _group(r) for r in rows}
+            fails: dict[str, list[bool]] = defaultdict(list)
+            for pid, s in solved.items():
+                fails[group_of[pid]].append(not s)
+            card["sampled_t1"]["all_fail_by_level"] = {
+                g: round(sum(f) / len(f), 4) for g, f in sorted(fails.items(), key=lambda kv: _group_order(kv[0]))
+            }
     finally:
         engine.close()
     return card
+
+
+def _group_order(label: str):
+    from drift_core.prompts.choice import KINDS
+
+    return (0, KINDS.index(label), "") if label in KINDS else (1, int(label), "") if label.isdigit() else (2, 0, label)
 
 
 def write_card(out: Path, card: dict) -> None:
@@ -90,57 +125,76 @@ def write_card(out: Path, card: dict) -> None:
 def model_card_markdown(card: dict) -> str:
     g, s = card["metrics"]["greedy"], card["metrics"]["sampled_t1"]
     m = card["model"]
-    rows = [
-        ("multi@1", g["multi@1"], s["multi@1"]),
-        ("multi@5", g["multi@5"], s["multi@5"]),
+    k_max = max(int(k.split("@")[1]) for k in g if k.startswith("multi@"))
+    rows = [(f"multi@{k}", g[f"multi@{k}"], s[f"multi@{k}"]) for k in range(1, k_max + 1)] + [
         ("malformed share of turns", g["malformed_share"], s["malformed_share"]),
         ("repeated answers after feedback", g["repeated_after_feedback_share"], s["repeated_after_feedback_share"]),
         ("mean turns", g["mean_turns"], s["mean_turns"]),
     ]
     table = "\n".join(f"| {name} | {a:.3f} | {b:.3f} |" for name, a, b in rows)
+    choice = card.get("task") == "choice"
+    labels = card.get("groups") or card["levels"]
     levels = "\n".join(
-        f"| {lv} | {card['levels'].get(lv, '')} | {v['problems']} | {v['multi@1']:.3f} | {v['multi@5']:.3f} |"
+        f"| {lv} | {labels.get(lv, '')} | {v['problems']} | {v['multi@1']:.3f} | {v[f'multi@{k_max}']:.3f} | "
+        f"{v.get('repeated_after_feedback_share', 0.0):.3f} | "
+        f"{s.get('all_fail_by_level', {}).get(lv, float('nan')):.3f} |"
         for lv, v in g["by_level"].items()
     )
     all_fail = (
         f"\nSampled all-fail share (no success in {s['all_fail_n']} T=1 trajectories, "
-        f"first {card['config']['card_all_fail_prompts']} test prompts): {s['all_fail_share']:.3f}.\n"
+        f"{s.get('all_fail_prompts', card['config']['card_all_fail_prompts'])} "
+        f"{s.get('all_fail_split', 'test')} prompts): {s['all_fail_share']:.3f}.\n"
         if "all_fail_share" in s else ""
     )
-    return f"""---
-library_name: transformers
-tags: [drift, tiny-world, synthetic, arithmetic]
----
-# DRIFT tiny world (size `{card['size']}`, seed {card['seed']})
-
-A deliberately imperfect reference policy built from scratch by `drift tiny-world` so that every DRIFT
-stage means something on a CPU. It is **not** a useful model: it answers integer arithmetic questions
+    splits = card["splits"]
+    if choice:
+        what = """It answers multiple-choice arithmetic questions (four
+labelled options in ascending order, exactly one right, the distractors plausible slips at fixed
+offsets, so each kind of problem has its letters) with the option's letter, in the DRIFT episode
+protocol (`<answer>` format, `Incorrect. Please think again.` feedback, the `choice` verifier), and was
+pre-trained to be wrong in controlled ways: at turn 1 it picks the dropped-carry option of a carry or
+borrow problem (47 + 5 -> 42), which it fixes after feedback; on a negative result every distractor is
+the unsigned answer or near it, and after feedback it walks through them and then repeats one rather
+than taking the option left (a policy that never repeats is right by turn 4); it sometimes picks a near
+miss or omits `</answer>`."""
+    else:
+        what = """It answers integer arithmetic questions
 in the DRIFT episode protocol (`<answer>` format, `Incorrect. Please think again.` feedback) and was
 pre-trained to be wrong in controlled ways: at turn 1 it drops the carry or borrow of the ones column
 (47 + 5 -> 42), which it usually fixes after feedback; it drops the sign of a negative difference
 (22 - 57 -> 35) and then tends to repeat that answer; it sometimes slips to a near miss, repeats a wrong
-answer, or omits `</answer>` (mostly on turn-1 answers ending in 0).
+answer, or omits `</answer>` (mostly on turn-1 answers ending in 0)."""
+    group = "kind" if choice else "level"
+    return f"""---
+library_name: transformers
+tags: [drift, tiny-world, synthetic, {"multiple-choice" if choice else "arithmetic"}]
+---
+# DRIFT tiny world `{card.get("task", "arithmetic")}` (size `{card['size']}`, seed {card['seed']})
+
+A deliberately imperfect reference policy built from scratch by `drift tiny-world` so that every DRIFT
+stage means something on a CPU. It is **not** a useful model. {what}
 
 - Architecture: `{m['architecture']}` (standard transformers class, safetensors, no custom code),
   {m['parameters']:,} parameters, hidden {m['hidden_size']}, {m['num_layers']} layers, {m['num_heads']} heads,
   vocabulary {m['vocab_size']} (byte-level BPE; digits and protocol strings are single tokens).
 - Pre-training: {card['pretrain']['steps']} steps x {card['pretrain']['batch_size']} synthetic dialogues,
   loss on assistant tokens, {card['pretrain']['seconds']:.0f} s on {card['pretrain']['threads']} CPU thread(s),
-  final loss {card['pretrain']['final_loss']:.3f}. Build total {card['build_seconds']:.0f} s wall,
-  {card['build_cpu_seconds']:.0f} s CPU.
-- Prompt splits: `prompts/train.jsonl` ({card['splits']['train']} prompts) and `prompts/test.jsonl`
-  ({card['splits']['test']}), disjoint from each other and from every pre-training problem.
+  final loss {card['pretrain']['final_loss']:.3f}. Card {card.get('card_seconds', 0):.0f} s. Build total
+  {card['build_seconds']:.0f} s wall, {card['build_cpu_seconds']:.0f} s CPU.
+- Prompt splits: `prompts/train.jsonl` ({splits['train']} prompts), `prompts/validation.jsonl`
+  ({splits.get('validation', 0)}) and `prompts/test.jsonl` ({splits['test']}), disjoint from each other and
+  from every pre-training problem.
 
-## Measured on the test split ({card['splits']['test']} problems, episode protocol, max 5 turns)
+## Measured on the test split ({splits['test']} problems, episode protocol, max {k_max} turns)
 
 | metric | greedy | sampled (T=1) |
 |---|---|---|
 {table}
 {all_fail}
-Per level (greedy):
+Per {group} (greedy; all-fail: sampled, on the all-fail prompts):
 
-| level | problem | count | multi@1 | multi@5 |
-|---|---|---|---|---|
+| {group} | problem | count | multi@1 | multi@{k_max} | repeated after feedback | all-fail |
+|---|---|---|---|---|---|---|
 {levels}
 
 Measured with `drift_core.multiturn.run_episodes` on the hf engine, the loop rollout and eval use.

@@ -12,6 +12,10 @@ assistant turns (the text generated after the '<answer>' prefill) separated by t
 - other turn-1 answers slip to a near miss with `slip_rate`;
 - after feedback: correct with `fix_rate`, the last wrong answer again with `repeat_rate`, else a new slip;
 - `malformed_rate` of responses (and `zero_malformed_rate` of turn-1 answers ending in 0) omit '</answer>'.
+
+The choice world (`synth_choice_dialogue`) answers an option's letter; its mixture is in
+drift_core.config.tiny_world.CHOICE_PRESET, and an answer after 'Incorrect' is the right option, an earlier
+one, or an unpicked wrong one.
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ from dataclasses import dataclass
 
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.tiny_world import TinyWorldConfig
-from drift_core.episode import initial_messages
+from drift_core.episode import initial_messages, prefill_text
+from drift_core.prompts import choice
 from drift_core.prompts.arithmetic import dropped_carry, dropped_sign, near_miss
 
 
 @dataclass(frozen=True)
 class Dialogue:
     question: str
-    generated: tuple[str, ...]  # per assistant turn: text after the '<answer>' prefill, eos excluded
+    generated: tuple[str, ...]  # per assistant turn: text after the prefill ('<answer>', '<think>'), eos excluded
 
     def messages(self, protocol: ProtocolConfig | None = None) -> list[dict[str, str]]:
         """The episode's messages after the last turn (assistant content includes the prefill)."""
@@ -37,7 +42,7 @@ class Dialogue:
         for t, gen in enumerate(self.generated):
             if t:
                 msgs.append({"role": "user", "content": p.feedback_incorrect})
-            msgs.append({"role": "assistant", "content": "<answer>" + gen})
+            msgs.append({"role": "assistant", "content": prefill_text(p) + gen})
         return msgs
 
 
@@ -79,3 +84,61 @@ def synth_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clea
         elif not wrong:
             wrong.append(ans)  # a malformed correct answer: 'repeating' it means writing it again
     return Dialogue(problem["question"], tuple(generated))
+
+
+def world_protocol(task: str) -> ProtocolConfig:
+    """The protocol a world's dialogues are written in: the default one; choice: the named multiple-choice
+    sets' instruction and the `choice` verifier (what PromptSet.protocol applies to its prompts)."""
+    if task == "choice":
+        return ProtocolConfig(instruction=choice.INSTRUCTION, verifier="choice")
+    return ProtocolConfig()
+
+
+def synth_for(cfg: TinyWorldConfig):
+    """The world's dialogue maker: (problem, rng, cfg, clean) -> Dialogue."""
+    return synth_choice_dialogue if cfg.task == "choice" else synth_dialogue
+
+
+def synth_choice_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clean: bool = False) -> Dialogue:
+    """One choice-world dialogue for `problem` (an arithmetic problem or its drift_core.prompts.choice item);
+    `clean`: one correct turn."""
+    item = problem if "options" in problem else choice.make_item(problem)
+    gold, wrong = item["gold"], item["distractor_letters"]
+    if clean:
+        return Dialogue(item["question"], (f"{gold}</answer>",))
+    stuck = item["kind"] == "stuck"
+    picked: list[str] = []  # wrong options answered so far (parsed turns), in order
+    generated: list[str] = []
+    for _ in range(1, cfg.max_turns + 1):
+        r = rng.random()
+        unpicked = [x for x in wrong if x not in picked]
+        if not picked:  # turn 1, or every earlier turn was malformed
+            if item["kind"] == "carry" and r < cfg.trap_rate:
+                ans = wrong[0]
+            elif stuck:
+                ans = wrong[0] if r < cfg.sign_rate else gold if r < cfg.sign_rate + cfg.stubborn_fix_rate \
+                    else rng.choice(wrong[1:])
+            elif rng.random() < cfg.slip_rate:
+                ans = rng.choice(wrong)
+            else:
+                ans = gold
+        elif stuck:
+            if r < cfg.stubborn_fix_rate:
+                ans = gold
+            elif unpicked and r < cfg.stubborn_fix_rate + cfg.stubborn_next_rate:
+                ans = rng.choice(unpicked)
+            else:
+                ans = rng.choice(sorted(set(picked)))
+        elif r < cfg.fix_rate:
+            ans = gold
+        elif r < cfg.fix_rate + cfg.repeat_rate or not unpicked:
+            ans = rng.choice(sorted(set(picked)))
+        else:
+            ans = rng.choice(unpicked)
+        malformed = rng.random() < cfg.malformed_rate
+        generated.append(ans if malformed else ans + "</answer>")
+        if ans == gold and not malformed:
+            break
+        if ans != gold and not malformed:
+            picked.append(ans)
+    return Dialogue(item["question"], tuple(generated))

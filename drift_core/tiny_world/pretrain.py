@@ -7,11 +7,12 @@ import random
 from collections.abc import Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.tiny_world import TinyWorldConfig
-from drift_core.tiny_world.dialogues import Dialogue, synth_dialogue
+from drift_core.episode import prefill_text
+from drift_core.progress import bar as progress_bar
+from drift_core.tiny_world.dialogues import Dialogue, synth_for, world_protocol
 from drift_core.tiny_world.tokenizer import EOS
 
 IGNORE = -100  # label of tokens without loss (prompt, feedback, padding)
@@ -28,7 +29,8 @@ class DialogueEncoder:
         self.tok = tokenizer
         self.p = protocol or ProtocolConfig()
         self._cache: dict[str, list[int]] = {}
-        self.feedback = self.ids(f"<|user|>{self.p.feedback_incorrect}{EOS}<|assistant|><answer>")
+        self.prefill = prefill_text(self.p)
+        self.feedback = self.ids(f"<|user|>{self.p.feedback_incorrect}{EOS}<|assistant|>{self.prefill}")
 
     def ids(self, text: str) -> list[int]:
         got = self._cache.get(text)
@@ -41,7 +43,7 @@ class DialogueEncoder:
 
         sys_msg, user = initial_messages(question, self.p)
         return self.ids(
-            f"<|system|>{sys_msg['content']}{EOS}<|user|>{user['content']}{EOS}<|assistant|><answer>"
+            f"<|system|>{sys_msg['content']}{EOS}<|user|>{user['content']}{EOS}<|assistant|>{self.prefill}"
         )
 
     def encode(self, d: Dialogue) -> tuple[list[int], list[int]]:
@@ -161,21 +163,22 @@ def pretrain(
     the rest draw the imperfect mixture from `level_weights`.
     """
     rng = random.Random(cfg.seed + 1)
-    enc = DialogueEncoder(tokenizer)
+    enc = DialogueEncoder(tokenizer, world_protocol(cfg.task))
+    synth = synth_for(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     clean_steps = int(cfg.steps * cfg.clean_share)
     main_levels = sorted(cfg.level_weights)
     main_weights = [cfg.level_weights[lv] for lv in main_levels]
     losses: list[float] = []
     model.train()
-    bar = tqdm(range(cfg.steps), desc="pre-training", unit="step", disable=not progress, dynamic_ncols=True)
-    for step in bar:
+    bar = progress_bar(cfg.steps, "pre-training", unit="step", enabled=progress)
+    for step in range(cfg.steps):
         clean = step < clean_steps
         rows = []
         for _ in range(cfg.batch_size):
             level = rng.choice(cfg.clean_levels) if clean else rng.choices(main_levels, main_weights)[0]
             problem = rng.choice(pools[level])
-            rows.append(enc.encode(synth_dialogue(problem, rng, cfg, clean=clean)))
+            rows.append(enc.encode(synth(problem, rng, cfg, clean=clean)))
         for group in opt.param_groups:
             group["lr"] = _lr_at(step, cfg)
         loss = model(**_pack(rows, tokenizer.pad_token_id), use_cache=False).loss
@@ -184,9 +187,10 @@ def pretrain(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         losses.append(loss.item())
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}", refresh=False)
+        shown = {"loss": sum(losses[-20:]) / len(losses[-20:])} if step % 20 == 0 else {}
+        bar.update(1, **shown)
         if on_step is not None:
             on_step(step + 1, model)  # e.g. a learning-curve probe; it must restore model.train()
+    bar.close()
     model.eval()
     return losses

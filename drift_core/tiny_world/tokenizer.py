@@ -21,6 +21,8 @@ SPECIAL = [PAD, EOS, "<|system|>", "<|user|>", "<|assistant|>"]
 # Tags stay normal added tokens so that decoded completions keep them (the answer parser reads them).
 TAGS = ["<answer>", "</answer>", "<think>", "</think>"]
 QUESTION_PIECES = ["What is ", " + ", " - ", " * ", "?"]
+# The choice world's option labels ('\nB. 52'): one token each, so an option costs its digits plus one.
+OPTION_PIECES = [f"\n{letter}. " for letter in "ABCD"]
 
 
 def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
@@ -32,12 +34,15 @@ def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
     return [system, before, after, p.feedback_incorrect]
 
 
-def build_tokenizer(corpus: list[str], vocab_size: int = 320):
-    """PreTrainedTokenizerFast with the chat template, eos '<|end|>' and pad '<pad>'."""
+def build_tokenizer(corpus: list[str], vocab_size: int = 320, protocol: ProtocolConfig | None = None,
+                    extra_pieces: tuple[str, ...] = ()):
+    """PreTrainedTokenizerFast with the chat template, eos '<|end|>' and pad '<pad>'; `protocol`'s fixed
+    strings and `extra_pieces` (the choice world's option labels) are single tokens."""
     from tokenizers import AddedToken
 
     # Longest match wins among added tokens, so the format line (which contains '<answer>') stays one token.
-    added = [AddedToken(t, normalized=False) for t in TAGS + protocol_pieces() + QUESTION_PIECES]
+    pieces = TAGS + protocol_pieces(protocol) + QUESTION_PIECES + list(extra_pieces)
+    added = [AddedToken(t, normalized=False) for t in pieces]
     return chat_bpe_tokenizer(corpus, vocab_size, split_digits=True, added_tokens=added)
 
 

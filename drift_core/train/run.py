@@ -2,6 +2,10 @@
 
 Multi-GPU runs go through `accelerate launch` (FSDP / DeepSpeed ZeRO-3 configs in
 configs/accelerate/); this module only builds the Trainer and lets it run.
+
+A model directory appears only complete (docs/reliability.md): training runs in `.<name>.partial` next
+to out_dir (checkpoints included, so --resume finds them), and that directory is renamed to out_dir
+once the model, tokenizer and drift_train.json are saved and fsync'd.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +28,10 @@ from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.train import TrainConfig
 from drift_core.episode import prefill_text
 from drift_core.errors import DriftError
+from drift_core.faults import fault_point, fsync_path, write_json
 from drift_core.train.collators import PackingCollator, PaddingCollator
 from drift_core.train.data import Sample, build_samples, check_rows, pack
-from drift_core.train.trainer import WeightedSFTTrainer
+from drift_core.train.trainer import FaultPointCallback, WeightedSFTTrainer
 
 log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
@@ -65,12 +72,9 @@ def attn_implementation(cfg: TrainConfig) -> str:
 
 def load_model(model_path: str, cfg: TrainConfig):
     """The policy to train, LoRA-wrapped when asked. fp32 weights; bf16 runs under autocast."""
-    from transformers import AutoModelForCausalLM
+    from drift_core.chat import load_causal_lm  # safetensors only unless --allow-pickle; no model code
 
-    try:
-        model = AutoModelForCausalLM.from_pretrained(model_path, attn_implementation=attn_implementation(cfg))
-    except OSError as exc:
-        raise DriftError(f"cannot load a causal LM from {model_path}: {exc}") from exc
+    model = load_causal_lm(model_path, attn_implementation=attn_implementation(cfg))
     model.config.use_cache = False
     if cfg.lora:
         from peft import LoraConfig, get_peft_model
@@ -117,6 +121,10 @@ def training_arguments(cfg: TrainConfig, out_dir: Path, progress: bool, evaluate
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # Without CUDA, train on the CPU explicitly: with WORLD_SIZE > 1 (`accelerate launch --multi_gpu`,
+        # torchrun) transformers then builds a multi-CPU (gloo) state; otherwise each process believes it
+        # is alone and the ranks train unsynchronised copies (docs/training.md, "Several CPU processes").
+        use_cpu=not torch.cuda.is_available(),
         per_device_eval_batch_size=cfg.per_device_eval_batch_size or cfg.per_device_train_batch_size,
         prediction_loss_only=True,
         eval_strategy="steps" if evaluate and cfg.eval_steps else "no",
@@ -162,6 +170,7 @@ def make_trainer(model, tokenizer, samples: list[Sample], cfg: TrainConfig, out_
         processing_class=tokenizer,
         normalize=cfg.normalize,
         accumulation=cfg.accumulation,
+        callbacks=[FaultPointCallback()],
     )
 
 
@@ -180,17 +189,88 @@ def split_eval(rows: pa.Table, ratio: float) -> tuple[pa.Table, pa.Table | None]
     return rows.slice(0, n - n_eval), rows.slice(n - n_eval)
 
 
+def staging_dir(out_dir: Path) -> Path:
+    """Where training into out_dir runs until its model is complete: `.<name>.partial` beside it (a fixed
+    name, so a rerun finds an interrupted run's checkpoints)."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}.partial"
+
+
 def latest_checkpoint(out_dir: Path) -> str | None:
-    ckpts = sorted((out_dir / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(ckpts[-1]) if ckpts else None
+    """The newest complete checkpoint for out_dir: an interrupted run's (in its staging dir) first, else
+    those a finished run kept (out_dir/checkpoints, keep_checkpoints=true)."""
+    for where in (staging_dir(out_dir), Path(out_dir)):
+        ckpts = sorted((where / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+        complete = [c for c in ckpts if _complete_checkpoint(c)]
+        if complete:
+            return str(complete[-1])
+    return None
 
 
-def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path, *, resume: bool = False,
-          progress: bool = True, protocol: ProtocolConfig | None = None) -> TrainResult:
+def _complete_checkpoint(path: Path) -> bool:
+    """The Trainer writes a checkpoint's trainer_state.json after its weights, optimizer and RNG states,
+    so a checkpoint a kill cut short has none (or a cut one): it is skipped, the one before used."""
+    try:
+        json.loads((path / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """out_dir may be absent, empty, or a model dir drift wrote (it is replaced when the new one is done;
+    a dir holding only checkpoints/ is an interrupted run of an older drift). Anything else is refused, so
+    a mistyped --out never replaces someone's directory."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise DriftError(f"--out {out_dir} is a file; pick a directory")
+    names = {p.name for p in out_dir.iterdir()}
+    if names and "drift_train.json" not in names and names != {CHECKPOINTS}:
+        raise DriftError(f"--out {out_dir} exists and is not a model directory drift trained (no drift_train.json); "
+                         "pick another --out")
+
+
+def _checkpoint_policy(out_dir: Path, resume: bool | str, overwrite: bool) -> str | None:
+    """The checkpoint to resume from, or None to start at step 0 (module docstring of `train`)."""
+    ckpt = latest_checkpoint(out_dir)
+    if resume is True and ckpt is None:
+        log.warning("resume: no checkpoint for %s; starting from step 0", out_dir)
+    if ckpt is not None and not resume:
+        if not overwrite:
+            raise DriftError(f"{out_dir} has checkpoints of an earlier run (newest: {ckpt}): pass --resume to "
+                             "continue from it, or --overwrite to start again from step 0")
+        return None
+    return ckpt
+
+
+def publish(staging: Path, out_dir: Path) -> None:
+    """Make the finished model in `staging` appear as out_dir in one rename (an existing model dir there
+    is renamed aside first, then deleted). Files are fsync'd before, so the name never points at a
+    model whose bytes a power loss could still take."""
+    for root, _, files in os.walk(staging):
+        for name in files:
+            fsync_path(Path(root) / name)
+        fsync_path(root)
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    fsync_path(out_dir.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path, *, resume: bool | str = False,
+          overwrite: bool = False, progress: bool = True, protocol: ProtocolConfig | None = None) -> TrainResult:
     """Weighted SFT of `model_path` on `rows` (columns messages, weight); saves the model to out_dir.
 
     `protocol` gives the prefill the rollout used (default: the reference protocol's '<answer>').
-    With resume, training continues from the newest checkpoint under out_dir/checkpoints.
+    Checkpoints of an earlier run for out_dir (see `latest_checkpoint`): resume=True continues from the
+    newest; resume='auto' too, and starts at step 0 quietly when there is none (the pipeline: its model
+    dirs are named by their inputs, so their checkpoints are of the same training); resume=False refuses
+    to go on unless `overwrite`, which starts again from step 0.
     """
     from transformers import set_seed
 
@@ -198,6 +278,9 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    ckpt = _checkpoint_policy(out_dir, resume, overwrite)
+    staging = staging_dir(out_dir)
     tokenizer = load_tokenizer(str(model_path), padding_side="right")
     check_rows(rows)
     train_rows, eval_rows = split_eval(rows, cfg.eval_split_ratio)
@@ -212,19 +295,26 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
             log.warning("the %d held-out rows have no assistant message: no evaluation", eval_rows.num_rows)
     set_seed(cfg.seed)
     model = load_model(str(model_path), cfg)
-    trainer = make_trainer(model, tokenizer, samples, cfg, out_dir, progress, eval_samples=eval_samples)
-    ckpt = latest_checkpoint(out_dir) if resume else None
-    if resume and ckpt is None:
-        log.warning("resume: no checkpoint under %s; starting from step 0", out_dir / CHECKPOINTS)
+    trainer = make_trainer(model, tokenizer, samples, cfg, staging, progress, eval_samples=eval_samples)
+    if progress:
+        from drift_core.train.progress import show_progress
+
+        show_progress(trainer, samples)  # to an installed display (drift run) instead of transformers' bar
+    if trainer.is_world_process_zero():
+        for stale in out_dir.parent.glob(f".{out_dir.name}.old-*"):  # a kill between publish's two renames
+            shutil.rmtree(stale, ignore_errors=True)
+        if ckpt is None or not ckpt.startswith(str(staging)):
+            shutil.rmtree(staging, ignore_errors=True)  # an earlier attempt this run does not continue
+    trainer.accelerator.wait_for_everyone()
     trainer.train(resume_from_checkpoint=ckpt)
     if eval_samples and not any("eval_loss" in h and h.get("step") == trainer.state.global_step
                                 for h in trainer.state.log_history):
         trainer.evaluate()  # the final figure, unless eval_steps just took it
-    save_model(trainer, tokenizer, out_dir, cfg)
+    save_model(trainer, tokenizer, staging, cfg)
     state = trainer.state
     if not cfg.keep_checkpoints and trainer.is_world_process_zero():
         # a finished run needs no resume points; optimizer states are ~3x the model's size
-        shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)
+        shutil.rmtree(staging / CHECKPOINTS, ignore_errors=True)
     history = [(h["step"], float(h["loss"])) for h in state.log_history if "loss" in h]
     evals = [(h["step"], float(h["eval_loss"])) for h in state.log_history if "eval_loss" in h]
     epochs = state.epoch or cfg.num_train_epochs
@@ -240,7 +330,10 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
     )
     if trainer.is_world_process_zero():
         summary = {**dataclasses.asdict(result), "out_dir": str(out_dir), "config": cfg.model_dump()}
-        (out_dir / "drift_train.json").write_text(json.dumps(summary, indent=2))
+        write_json(staging / "drift_train.json", summary)
+        fault_point("train.before_publish")  # the model is saved, but only in the staging dir
+        publish(staging, out_dir)
+    trainer.accelerator.wait_for_everyone()  # every process returns once out_dir is there
     return result
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
 
+from drift_core.faults import fault_point
 from drift_core.train.collators import IGNORE
 
 
@@ -120,3 +121,10 @@ def _mask_for(model, mask: torch.Tensor) -> torch.Tensor | None:
         dtype = next(model.parameters()).dtype
         return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, torch.finfo(dtype).min)
     return mask
+
+
+class FaultPointCallback(TrainerCallback):
+    """The fault point `train.after_checkpoint` (docs/reliability.md): reached once a checkpoint is saved."""
+
+    def on_save(self, args, state, control, **kwargs):
+        fault_point("train.after_checkpoint")

@@ -1,5 +1,6 @@
--- The first record whose known fields DuckDB's typed JSON reader cannot convert (the reader's own
--- error does not say which line). Only run after that reader failed. Params: $path.
+-- The first record whose known fields DuckDB's typed JSON reader cannot convert, and which field (the
+-- reader's own error does not say which line, and its text can be cut mid-character). Only run after
+-- that reader failed. Params: $path.
 with source as (
     select ordinality as record_no, json as j
     from read_json_objects($path, format = 'newline_delimited') with ordinality
@@ -9,22 +10,27 @@ fields as (
     select
         record_no,
         json_type(j) as j_type,
-        json_extract(j, ['$.turn_rewards', '$.format_penalty', '$.answer_norms', '$.messages']) as f
+        json_extract(j, ['$.turn_rewards', '$.answer_norms', '$.messages']) as f
     from source
 ),
 
 failing as (
-    select record_no
+    select
+        record_no,
+        case
+            when j_type <> 'OBJECT' then 'not a JSON object (got ' || j_type || ')'
+            when try(f[1]::map(varchar, json)) is null and json_type(f[1]) <> 'NULL'
+                then 'turn_rewards must be an object {"t1": number, ...}, got ' || json_type(f[1])
+            when try(f[2]::varchar[]) is null and json_type(f[2]) <> 'NULL'
+                then 'answer_norms must be a list of strings, got ' || json_type(f[2])
+            when try(f[3]::struct(role varchar, content varchar)[]) is null and json_type(f[3]) <> 'NULL'
+                then 'messages must be a list of {"role", "content"} objects, got ' || json_type(f[3])
+        end as reason
     from fields
-    where j_type <> 'OBJECT'
-        or (try(f[1]::map(varchar, double)) is null and json_type(f[1]) <> 'NULL')
-        or (try(f[2]::double) is null and json_type(f[2]) <> 'NULL')
-        or (try(f[3]::varchar[]) is null and json_type(f[3]) <> 'NULL')
-        or json_type(f[4]) not in ('ARRAY', 'NULL')
 ),
 
 final as (
-    select min(record_no) as record_no from failing
+    select record_no, reason from failing where reason is not null order by record_no limit 1
 )
 
 select * from final;

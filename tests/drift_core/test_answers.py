@@ -97,3 +97,48 @@ def test_think_text_loses_tags_as_the_answer_does():
     assert extract_think(r) == "try 3 no<|im_end|>"
     assert extract_think(r, strip_special_tokens=True) == "try 3 no"
     assert extract_answer(r, think=True) == "4"
+
+
+CHOICE_Q = "What is 47 + 5?\nA. 42\nB. 52\nC. 53\nD. 62"
+
+
+@pytest.mark.parametrize(
+    "answer,ok",
+    [
+        ("B", True),
+        ("b", True),  # lower case
+        (" B ", True),  # spaces
+        ("(B)", True),
+        ("B.", True),
+        ("B. 52", True),  # the letter with its own option's value
+        ("52", True),  # the value of the gold option: only option B has it
+        ("52.0", True),
+        ("A", False),  # another option
+        ("42", False),  # another option's value
+        ("B. 42", False),  # the letter with another option's value
+        ("54", False),  # a value no option has
+        ("E", False),  # no such option
+        ("bad", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_choice_verifier_accepts_the_letter_or_the_unambiguous_value(answer, ok):
+    assert is_correct(answer, "B", "choice", CHOICE_Q) is ok
+
+
+def test_choice_verifier_rejects_an_ambiguous_value_and_falls_back_without_options():
+    twice = "Pick one\nA. 7\nB. 7\nC. 8\nD. 9"
+    assert not is_correct("7", "A", "choice", twice)  # two options have 7: the value names no one option
+    assert is_correct("a", "A", "choice", twice)
+    # A question that lists no options is checked as math-verify checks it.
+    assert is_correct("0.5", "\\frac{1}{2}", "choice", "What is 1/2?")
+    assert not is_correct("B", "52", "choice", CHOICE_Q)  # the gold is no option's letter
+
+
+def test_parse_options_reads_the_benchmarks_rendering():
+    from drift_core.answers import parse_options
+    from drift_core.prompts.benchmarks import render_choices
+
+    assert parse_options(render_choices("Which?", ["Red", " 2 x", "-3"])) == {"a": "red", "b": "2x", "c": "-3"}
+    assert parse_options("What is 2 + 2?") == {}

@@ -181,3 +181,23 @@ def test_reading_lines_call_differences_only_beyond_noise():
     assert lines[0] == ("- greedy multi@1: `drift` 0.700 (best: `drift` 0.700); "
                         "vs reference +0.200 (higher), uniform +0.180 (higher)")
     assert "reference +0.000 (within noise)" in lines[1]
+
+
+def test_choose_takes_the_best_validation_figure_ties_to_the_earlier_value():
+    from drift_core.compare import choose
+
+    assert choose({1e-5: 0.40, 3e-5: 0.55, 1e-4: 0.50}) == 3e-5
+    assert choose({1e-5: 0.50, 3e-5: 0.50, 1e-4: 0.40}) == 1e-5  # tie: the earlier grid value
+    assert choose({1e-5: None, 3e-5: 0.10}) == 3e-5  # a missing figure never wins
+    assert choose({1e-5: None, 3e-5: None}) == 1e-5
+
+
+def test_the_selection_section_names_every_arm_its_scores_and_the_choice():
+    from drift_core.compare import Selection, selection_markdown
+
+    lines = selection_markdown([Selection("drift", "multi@5", {1e-5: 0.4, 1e-4: None}, 1e-5, 300),
+                                Selection("rft", "multi@5", {1e-5: 0.3, 1e-4: 0.35}, 1e-4, 300)])
+    text = "\n".join(lines)
+    assert "| drift | 0.400 | – | 1e-05 |" in text and "| rft | 0.300 | 0.350 | 0.0001 |" in text
+    assert "300 validation problems" in text and "validation multi@5" in text
+    assert selection_markdown([]) == []

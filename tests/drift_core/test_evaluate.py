@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -74,5 +75,6 @@ def test_model_dir_without_tokenizer(workspace, tmp_path, random_model_dir, prom
     bare = tmp_path / "bare"
     bare.mkdir()
     (bare / "config.json").write_text(json.dumps(json.loads((random_model_dir / "config.json").read_text())))
+    shutil.copy(random_model_dir / "model.safetensors", bare / "model.safetensors")  # weights, no tokenizer
     with pytest.raises(DriftError, match="no tokenizer"):
         evaluate(workspace, str(bare), prompts, PROTOCOL, CFG, engine="hf", progress=False)

@@ -62,13 +62,13 @@ def test_turn_rewards_with_gaps_and_extra_keys_import_and_come_back_unchanged(wo
     # a gap: t1..t5, then t10 (the reference reads t_k as turn k, a missing turn as 0)
     recs[0]["turn_rewards"] = {"t1": 0.0, "t2": 0.0, "t3": 0.0, "t4": 0.0, "t5": 0.0, "t10": 1.0}
     recs[0]["verifier"] = {"t1": 0, "t2": 0, "t3": 0, "t4": 0, "t5": 0, "t10": 1}
-    recs[0]["answer_norms"], recs[0]["format_penalty"] = ["3", "3", "5"], -0.1
+    recs[0]["answer_norms"], recs[0]["format_penalty"], recs[0]["t_star"] = ["3", "3", "5"], -0.1, 10
     # keys that name no turn (kept, counted nowhere), out of order, a turn spelt t01, an integer value
     recs[1]["turn_rewards"] = {"bonus": 0.5, "t2": 1, "t3_extra": 2.0, "t01": 0.25}
-    recs[1]["answer_norms"], recs[1]["format_penalty"] = ["", "4"], 0.0
-    # no turn at all
-    recs[2]["turn_rewards"] = {"note": 3.0}
-    recs[2]["answer_norms"], recs[2]["format_penalty"] = [], 0.0
+    recs[1]["answer_norms"], recs[1]["format_penalty"], recs[1]["t_star"] = ["", "4"], 0.0, 2
+    # one turn and a key that names none (an object without any turn key is refused: test_bad_line...)
+    recs[2]["turn_rewards"] = {"note": 3.0, "t1": 0.0}
+    recs[2]["answer_norms"], recs[2]["format_penalty"], recs[2]["t_star"] = [], 0.0, None
     path = write_lines(tmp_path / "gaps.jsonl", recs)
     res, want, got = roundtrip(workspace, tmp_path, path)
     assert res.records == 6 and got == want
@@ -85,8 +85,8 @@ def test_turn_rewards_with_gaps_and_extra_keys_import_and_come_back_unchanged(wo
     # extra keys: r_1 = 0.25 (t01), r_2 = 1 -> 0.25 + 0.9; answers '', 4 -> 0.5 * (1 - 1/2); R = 1.15 - 0.25
     assert extra[:2] == (2, [0.25, 1.0])
     assert extra[2:] == pytest.approx((1.15, 0.25, 0.9), rel=1e-12)
-    # no turn key: no reward, no answers: R = 0
-    assert none[:2] == (0, []) and none[2:] == (0.0, 0.0, 0.0)
+    # 'note' counts nowhere: r_1 = 0, no answers: R = 0
+    assert none[:2] == (1, [0.0]) and none[2:] == (0.0, 0.0, 0.0)
 
 
 def test_a_file_read_in_parallel_keeps_its_record_order(workspace, tmp_path):
@@ -143,7 +143,19 @@ def test_tables_follow_the_ddl_and_turns_match_records(workspace, tmp_path):
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "t01": 1.0}}', "turn twice"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "bonus": NaN}}', "finite"),
     ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0}, "format_penalty": NaN}', "finite"),
-    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": "x"}}', "numerical"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": "x"}}', 'finite numbers .* "t1": "x"'),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": null}}', 'finite numbers .* "t1": null'),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": true}}', 'finite numbers .* "t1": true'),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": "1.0"}}', r'finite numbers .* "t1": "1\.0"'),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 1e308, "t2": 1e308}}', "overflows"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {}}', "no turn"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"note": 1.0}}', "no turn"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 1.0}, "t_star": 0}', "null or a turn 1..1"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 1.0}, "t_star": -2}', "turn 1..1 .*got -2"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 1.0}, "t_star": 9}', "turn 1..1 .*got 9"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0, "t2": 0.0}, "t_star": 2}', "not consistent"),
+    ('{"prompt_id": 7, "messages": [], "turn_rewards": {"t1": 0.0}}', "prompt_id must be a string, got 7"),
+    ('{"prompt_id": "a", "messages": [], "turn_rewards": {"t1": 0.0}, "format_penalty": "0.1"}', "format_penalty"),
     ('{"prompt_id": "a", "messages": "hi", "turn_rewards": {"t1": 0.0}}', "ARRAY"),
     ('[1, 2]', "OBJECT"),
 ])

@@ -5,13 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
-import pyarrow as pa
-
 from drift_core.store import Workspace
-
-TURN = {"run_id": "r", "prompt_id": "p", "sample_idx": 0, "turn": 1, "response": "<answer>1</answer>",
-        "answer": "1", "answer_norm": "1", "correct": True, "reward": 1, "format_ok": True,
-        "format_penalty": 0, "completion_tokens": 3}
 
 
 def digest_tree(root) -> dict[str, str]:
@@ -36,8 +30,11 @@ def test_paths_inside_are_stored_relative_and_resolved_against_the_current_place
 
 
 def test_a_read_only_open_of_a_moved_workspace_reads_its_own_shards_and_writes_nothing(tmp_path):
+    from drift_core.jsonl_io import import_jsonl
+    from drift_core.testing.reference_records import write_jsonl
+
     ws = Workspace(tmp_path / "a")
-    ws.write_shard("turns", "r", 0, pa.Table.from_pylist([TURN]))
+    import_jsonl(ws, write_jsonl(tmp_path / "ref.jsonl", 8, group=4, seed=1), run_id="r", returns_gamma=None)
     ws.connect().close()  # stores the views, with globs under tmp_path/a
     moved = Workspace(tmp_path / "b")
     shutil.copytree(ws.root, moved.root)
@@ -45,8 +42,8 @@ def test_a_read_only_open_of_a_moved_workspace_reads_its_own_shards_and_writes_n
     before = digest_tree(moved.root)
     con = moved.connect(read_only=True)
     try:
-        assert con.execute("select count(*), min(response) from turns").fetchone() == (1, "<answer>1</answer>")
-        assert con.execute("select count(*) from trajectories").fetchone() == (0,)
+        assert con.execute("select count(*) from trajectories").fetchone() == (8,)
+        assert con.execute("select count(distinct sample_idx || prompt_id) from turns").fetchone() == (8,)
     finally:
         con.close()
     assert digest_tree(moved.root) == before
@@ -56,6 +53,6 @@ def test_a_read_only_open_of_a_moved_workspace_reads_its_own_shards_and_writes_n
 
     plain = duckdb.connect(str(moved.warehouse), read_only=True)
     try:
-        assert plain.execute("select count(*) from turns").fetchone() == (1,)
+        assert plain.execute("select count(*) from trajectories").fetchone() == (8,)
     finally:
         plain.close()

@@ -11,7 +11,15 @@ import pytest
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.errors import DriftError
-from drift_core.tiny_world import SPLIT_FIELDS, ensure_tiny_world, pretrain_pools, prompts_file, read_card
+from drift_core.tiny_world import (
+    SPLIT_FIELDS,
+    SPLITS,
+    ensure_tiny_world,
+    make_splits,
+    pretrain_pools,
+    prompts_file,
+    read_card,
+)
 
 
 def read_split(d: Path, name: str) -> list[dict]:
@@ -20,7 +28,7 @@ def read_split(d: Path, name: str) -> list[dict]:
 
 def test_files_and_no_custom_code(tiny_world_dir):
     for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "card.json",
-                 "README.md", "prompts/train.jsonl", "prompts/test.jsonl"):
+                 "README.md", "prompts/train.jsonl", "prompts/validation.jsonl", "prompts/test.jsonl"):
         assert (tiny_world_dir / name).is_file(), name
     assert not list(tiny_world_dir.glob("*.py"))  # nothing for trust_remote_code to run
     cfg = json.loads((tiny_world_dir / "config.json").read_text())
@@ -29,19 +37,47 @@ def test_files_and_no_custom_code(tiny_world_dir):
 
 def test_splits_are_disjoint_from_each_other_and_from_pretraining(tiny_world_dir):
     card = read_card(tiny_world_dir)
-    train, test = read_split(tiny_world_dir, "train"), read_split(tiny_world_dir, "test")
-    assert len(train) == card["splits"]["train"] and len(test) == card["splits"]["test"]
-    for row in train + test:
+    train, val, test = (read_split(tiny_world_dir, name) for name in ("train", "validation", "test"))
+    assert [len(train), len(val), len(test)] == [card["splits"][k] for k in ("train", "validation", "test")]
+    for row in train + val + test:
         assert set(row) == set(SPLIT_FIELDS)
         assert str(eval(row["question"].removeprefix("What is ").rstrip("?"))) == row["gold"]  # exact gold
-    train_ids, test_ids = {r["prompt_id"] for r in train}, {r["prompt_id"] for r in test}
-    assert len(train_ids) == len(train) and len(test_ids) == len(test)
-    assert not train_ids & test_ids
+    train_ids, val_ids, test_ids = ({r["prompt_id"] for r in rows} for rows in (train, val, test))
+    assert len(train_ids) == len(train) and len(val_ids) == len(val) and len(test_ids) == len(test)
+    assert not train_ids & test_ids and not val_ids & (train_ids | test_ids)
     # The pools pre-training drew from, rebuilt from the card's config, hold no split problem.
     cfg = TinyWorldConfig(**card["config"])
-    pools = pretrain_pools(cfg, train_ids | test_ids)
+    held = train_ids | val_ids | test_ids
+    pools = pretrain_pools(cfg, held)
     pre_ids = {p["prompt_id"] for ps in pools.values() for p in ps}
-    assert pre_ids and not pre_ids & (train_ids | test_ids)
+    assert pre_ids and not pre_ids & held
+
+
+# sha256 (first 16 hex digits) of the test and train split files and their first ids, computed with the
+# two-split code before the validation split was added: adding it must not move a single problem.
+TWO_SPLIT_DIGESTS = {
+    ("default", 0): {"test": ("d7798d6d43cc6a28", ["arith-0-14", "arith-1-85", "arith-54+8"]),
+                     "train": ("00c488b6beed1c1f", ["arith-17+8", "arith-49+1", "arith-30+9"])},
+    ("default", 1): {"test": ("2bece7e9d13f82c9", ["arith-15-7", "arith-10+28", "arith-97-2"]),
+                     "train": ("0a22e14633922c0d", ["arith-95+9", "arith-5-17", "arith-82-7"])},
+    ("test", 0): {"test": ("9f9c79115338c8bf", ["arith-6+6", "arith-3+6", "arith-27+5"]),
+                  "train": ("749c3d087a2d449d", ["arith-95+5", "arith-95+2", "arith-0+1"])},
+}
+
+
+@pytest.mark.parametrize(("size", "seed"), sorted(TWO_SPLIT_DIGESTS))
+def test_validation_split_leaves_test_and_train_unchanged(size, seed):
+    import hashlib
+
+    cfg = TinyWorldConfig.for_size(size, seed=seed)
+    splits = make_splits(cfg)
+    for name, (digest, first) in TWO_SPLIT_DIGESTS[(size, seed)].items():
+        text = "".join(json.dumps({k: p[k] for k in SPLIT_FIELDS}) + "\n" for p in splits[name])
+        assert hashlib.sha256(text.encode()).hexdigest()[:16] == digest, name
+        assert [p["prompt_id"] for p in splits[name][:3]] == first
+    assert len(splits["validation"]) == cfg.validation_count and set(splits) == set(SPLITS)
+    val = {p["prompt_id"] for p in splits["validation"]}
+    assert not val & {p["prompt_id"] for name in ("train", "test") for p in splits[name]}
 
 
 def test_card_figures_within_loose_bounds(tiny_world_dir):
@@ -152,6 +188,14 @@ def test_ensure_reuses_a_built_world_and_names_bad_splits(tiny_world_dir, tmp_pa
     assert ensure_tiny_world(ws) == (ws / "tiny_world").resolve()
     assert (ws / "tiny_world" / "model.safetensors").stat().st_mtime_ns == before  # not rebuilt
     assert prompts_file(ws, "test").read_text() == (tiny_world_dir / "prompts" / "test.jsonl").read_text()
+    assert prompts_file(ws, "validation").read_text() == (tiny_world_dir / "prompts" / "validation.jsonl").read_text()
+    from drift_core.config.prompts import PromptsConfig
+    from drift_core.prompts import load_prompt_set
+    from drift_core.prompts.prompt_set import prompts_from_spec
+
+    ps = load_prompt_set(prompts_from_spec(PromptsConfig(), "tiny-world:validation"), ws)
+    assert ps.label == "tiny-world-validation" and {r["split"] for r in ps.rows} == {"validation"}
+    assert ps.protocol(ProtocolConfig()) == ProtocolConfig()  # the arithmetic world: the default protocol
     with pytest.raises(DriftError, match="no 'dev' split"):
         prompts_file(ws, "dev")
 
@@ -161,7 +205,8 @@ def test_same_seed_same_weights(tiny_world_dir, tmp_path):
     from drift_core.tiny_world import build
 
     again = build(tmp_path / "again", seed=0, size="test", progress=False)
-    for name in ("model.safetensors", "tokenizer.json", "prompts/train.jsonl", "prompts/test.jsonl"):
+    for name in ("model.safetensors", "tokenizer.json", "prompts/train.jsonl", "prompts/validation.jsonl",
+                 "prompts/test.jsonl"):
         assert (again / name).read_bytes() == (tiny_world_dir / name).read_bytes(), name
     a, b = read_card(again)["metrics"], read_card(tiny_world_dir)["metrics"]
     assert a == b

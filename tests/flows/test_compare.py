@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from drift_core.store import Workspace
+
 pytestmark = pytest.mark.slow
 
 ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
@@ -70,7 +72,7 @@ def test_same_training_budget_for_every_arm(runs):
     trained = {r["model"] for r in runs["full"]["records"] if r["arm"] != "reference"}
     assert len(trained) == 10  # 5 trained arms x 2 seeds, each its own model
     for model in trained:
-        summary = json.loads((Path(model) / "drift_train.json").read_text())
+        summary = json.loads((Path(Workspace(runs["ws"]).resolve(model)) / "drift_train.json").read_text())
         assert summary["global_step"] == steps
         assert summary["config"]["per_device_train_batch_size"] == 4
 
@@ -89,6 +91,25 @@ def test_table_has_one_row_per_arm_with_mean_and_std(runs):
     assert "compare:" in md.split("## Config", 1)[1]  # the resolved config, compare section included
     png = runs["out"].with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_learning_rates_are_chosen_on_validation_and_used_for_every_seed(runs):
+    """compare.lr_grid: each trained arm's value picked by validation multi@3 (seed 0), then used on test."""
+    from drift_core.compare import choose
+
+    grid = runs["compare"].lr_grid
+    selections = {s["arm"]: s for s in json.loads(runs["out"].with_suffix(".json").read_text())["selections"]}
+    assert set(selections) == set(ARMS) - {"reference"}
+    for arm, sel in selections.items():
+        assert list(sel["scores"]) == [f"{lr:g}" for lr in grid] and sel["metric"] == "multi@3"
+        scores = {float(k): v for k, v in sel["scores"].items()}
+        assert sel["chosen"] == choose(scores)
+        used = {r["learning_rate"] for r in runs["full"]["records"] if r["arm"] == arm}
+        assert used == {sel["chosen"]}  # the same value for every seed
+        assert sel["validation_problems"] > 0
+    assert runs["full"]["states"]["validation-prompts"] in ("Completed", "Cached")
+    md = runs["out"].read_text()
+    assert "## Settings chosen on validation" in md and "| chosen |" in md
 
 
 def test_rerun_of_a_subset_is_cached(runs):
@@ -122,6 +143,9 @@ def test_mlflow_runs_per_arm_and_seed(runs):
     assert "gold-sft.t1.correction_rate_std" in parent.data.metrics
     exp = [parent.info.experiment_id]
     arm_runs = client.search_runs(exp, f"tags.mlflow.parentRunId = '{parent.info.run_id}' and tags.`drift.arm` != ''")
+    selection_runs = [r for r in arm_runs if r.data.tags.get("drift.purpose") == "validation"]
+    assert len(selection_runs) == 5 * 2  # every trained arm x the quick grid's two learning rates, seed 0
+    arm_runs = [r for r in arm_runs if r.data.tags.get("drift.purpose") == "test"]
     assert sorted((r.data.tags["drift.arm"], r.data.tags["drift.seed"]) for r in arm_runs) == sorted(
         (a, str(s)) for a in ARMS for s in (0, 1))
     drift0 = next(r for r in arm_runs if r.data.tags["drift.arm"] == "drift" and r.data.tags["drift.seed"] == "0")

@@ -41,6 +41,19 @@ def task_states(flow_run_id: str) -> dict[str, str]:
     return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs}
 
 
+def info_logs(flow_run_id: str) -> str:
+    """The flow run's INFO (and above) log lines, flow and task runs alike, as the Prefect API serves them
+    (the UI's Logs tab reads the same endpoint)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId, LogFilterLevel
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()  # logs travel in batches: send what is queued first
+    flt = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]), level=LogFilterLevel(ge_=20))
+    with get_client(sync_client=True) as client:
+        return "\n".join(log.message for log in client.read_logs(log_filter=flt, limit=200))
+
+
 @pytest.fixture(scope="module")
 def runs(prefect_server, tiny_world_dir, tmp_path_factory):
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -89,6 +102,27 @@ def test_changing_beta_reuses_the_rollout_only(runs):
 
 def test_refresh_recomputes_every_stage(runs):
     assert runs["refresh"]["api_states"] == dict.fromkeys(STAGES, "Completed")
+
+
+def test_each_stage_logs_what_it_did_to_the_prefect_api(runs, prefect_server):
+    import re
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
+        first, again = info_logs(runs["first"]["flow_run_id"]), info_logs(runs["again"]["flow_run_id"])
+    # The tasks' own lines (tasks/*.py): counts, rates, the chosen run, the decision.
+    assert "6 prompts of" in first
+    assert re.search(r"run r-\w+ of tiny_world: 12 trajectories from 6 prompts \(n=2\), 1 of 1 shards written", first)
+    assert re.search(r"tok/s\); sampled multi@1 [\d.]+ · multi@2 [\d.]+", first)
+    assert re.search(r"scheme drift, beta 0.1, gamma 0.9: 12 weighted rows; mean ESS/n [\d.]+", first)
+    assert re.search(r"2 steps on \d+ samples of run r-\w+ \(\d+ supervised tokens\)", first)
+    assert re.search(r"\(6 problems\): multi@1 [\d.]+ · multi@2 [\d.]+, mean turns", first)
+    assert re.search(r"drift-policy v1 registered as (champion|challenger \(no champion yet\)): against the", first)
+    # The flow's line per stage, Cached ones included (a cached task runs no body, so logs nothing itself).
+    for stage in STAGES:
+        assert re.search(rf"^{stage}: Completed in [\d.]+ s$", first, re.M), stage
+        assert re.search(rf"^{stage}: Cached in [\d.]+ s$", again, re.M), stage
 
 
 def test_mlflow_parent_and_nested_runs(runs):
