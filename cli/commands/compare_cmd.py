@@ -30,6 +30,24 @@ QuickOpt = typer.Option(
     help="CI size: a few prompts, 2 steps, the `test` tiny world; workspace <workspace>/quick, output inside it.",
 )
 RefreshOpt = typer.Option(False, "--refresh", help="Recompute every stage (ignore cached results).")
+WorldOpt = typer.Option(
+    None, "--world",
+    help="Tiny world to compare on: arithmetic (the default world) or choice (multiple choice; its table goes to "
+    "benchmarks/results/tiny_world_choice.md unless --output or compare.output says otherwise).",
+)
+
+
+def world_items(world: str | None, set_: list[str] | None, quick: bool = False) -> list[str]:
+    """--world as the --set items it stands for, before the user's own (so theirs win). --quick keeps its
+    output inside its workspace."""
+    if world is None:
+        return list(set_ or [])
+    if world not in ("arithmetic", "choice"):
+        raise DriftError(f"--world {world!r}: use arithmetic or choice")
+    items = [f"tiny_world.task={world}"]
+    if world == "choice" and not quick:
+        items.append("compare.output=benchmarks/results/tiny_world_choice.md")
+    return items + list(set_ or [])
 JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
 
 
@@ -73,6 +91,7 @@ def compare_cmd(
     output: Path | None = typer.Option(None, help="Markdown table to write (default: compare.output)."),
     refresh: bool = RefreshOpt,
     as_json: bool = JsonOpt,
+    world: str | None = WorldOpt,
 ) -> None:
     """The result table: reference, gold-sft, uniform, rft, drift, drift-ext on one set of rollouts.
 
@@ -80,6 +99,7 @@ def compare_cmd(
     on the test split. Writes compare.output (.md, .png, .json). Cached stages are reused on a rerun.
     `--set compare.seeds=[0,1,2,3]` sets a compare field; other `--set`s are pipeline sections.
     """
+    set_ = world_items(world, set_, quick)
     cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE, output=output)
     # the table without the per-arm notes below it
     _run_flow("compare", cfg, cmp_cfg, quick=quick, refresh=refresh, as_json=as_json,

@@ -22,6 +22,20 @@ def test_quick_gets_its_own_workspace_and_output(tmp_path):
     assert cfg.workspace == str(tmp_path / "ws")  # an explicit workspace is kept
 
 
+def test_world_selects_the_tiny_world_and_its_own_table():
+    from cli.commands.compare_cmd import world_items
+
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None), None, False, QUICK_COMPARE)
+    assert cfg.tiny_world.task == "choice" and cmp.output == "benchmarks/results/tiny_world_choice.md"
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", ["compare.output=x.md"]), None, False,
+                        QUICK_COMPARE)
+    assert cmp.output == "x.md"  # the user's --set wins
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, quick=True), None, True,
+                        QUICK_COMPARE)
+    assert cmp.output == str(Path(".drift") / "quick" / "results" / "tiny_world.md")  # quick stays inside
+    assert world_items(None, ["a.b=1"]) == ["a.b=1"]
+
+
 def test_bad_section_values_exit_1_with_the_key(capsys):
     from cli.testing import drift
 
