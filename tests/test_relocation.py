@@ -80,13 +80,17 @@ def test_eval_of_the_trained_model_in_the_copy(moved):
 
 
 def test_champion_loads_from_the_copy(moved):
-    """The registry's artifacts follow the workspace: loading the latest version reads the copy."""
+    """The registry's artifacts follow the workspace: loading by alias reads the copy. (`challenger` is
+    always the latest candidate; at these sizes it may not have passed the gate to be `champion`, and both
+    aliases resolve through the same version source.)"""
     copy, first, _, env = moved
     name, version = first["model"], first["version"]
     code = (
         "import mlflow\n"
         f"mlflow.set_tracking_uri('sqlite:///{copy / 'mlflow.db'}')\n"
-        f"m = mlflow.pyfunc.load_model('models:/{name}/{version}')\n"
+        f"m = mlflow.pyfunc.load_model('models:/{name}@challenger')\n"  # an alias, as users load the champion
+        f"alias = mlflow.MlflowClient().get_model_version_by_alias('{name}', 'challenger')\n"
+        f"assert str(alias.version) == '{version}', alias.version\n"
         "print(m.predict(['What is 2 + 3?'], params={'max_new_tokens': 4}))\n"
         f"mv = mlflow.MlflowClient().get_model_version('{name}', '{version}')\n"
         "print('WHERE', mlflow.get_logged_model(mv.source.rsplit('/', 1)[-1]).artifact_location)\n"
