@@ -67,3 +67,21 @@ def mlflow_server(tmp_path_factory):
     server = start_mlflow(tmp_path_factory.mktemp("mlflow_server"))
     yield server
     server.stop()
+
+
+@pytest.fixture()
+def data_file(tmp_path) -> Path:
+    """A weighted-rows Parquet file `drift train --data` reads: 8 one-turn dialogues, weights 1 and 2."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from drift_core.config import ProtocolConfig
+    from drift_core.episode import initial_messages
+
+    p = ProtocolConfig()
+    rows = [{"messages": [*initial_messages(f"What is {i} + 1?", p),
+                          {"role": "assistant", "content": f"<answer>{i + 1}</answer>"}],
+             "weight": 1.0 + i % 2} for i in range(8)]
+    path = tmp_path / "weighted.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path

@@ -13,21 +13,8 @@ import pytest
 from transformers import AutoModelForCausalLM
 
 from cli.testing import drift
-from drift_core.config.protocol import ProtocolConfig
-from drift_core.episode import initial_messages
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def data_file(tmp_path) -> Path:
-    p = ProtocolConfig()
-    rows = [{"messages": [*initial_messages(f"What is {i} + 1?", p),
-                          {"role": "assistant", "content": f"<answer>{i + 1}</answer>"}],
-             "weight": 1.0 + i % 2} for i in range(8)]
-    path = tmp_path / "weighted.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    return path
 
 
 FAST = ["--set", "train.per_device_train_batch_size=4", "--set", "train.gradient_accumulation_steps=1",

@@ -12,13 +12,9 @@ import json
 import time
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from cli.testing import drift
-from drift_core.config.protocol import ProtocolConfig
-from drift_core.episode import initial_messages
 from drift_core.store import Workspace
 from tests.faults.killing import REPO, assert_killed, killed_at, leftovers, start
 
@@ -129,17 +125,6 @@ def test_weights_killed_before_commit_leave_nothing_and_rerun_once(rolled_out, t
 # -- training ------------------------------------------------------------------------------------------
 FAST = ["--set", "train.per_device_train_batch_size=4", "--set", "train.gradient_accumulation_steps=1",
         "--set", "train.learning_rate=1e-3", "--quiet"]
-
-
-@pytest.fixture()
-def data_file(tmp_path):
-    p = ProtocolConfig()
-    rows = [{"messages": [*initial_messages(f"What is {i} + 1?", p),
-                          {"role": "assistant", "content": f"<answer>{i + 1}</answer>"}],
-             "weight": 1.0 + i % 2} for i in range(8)]
-    path = tmp_path / "weighted.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), path)
-    return path
 
 
 def complete_model(out) -> dict:
