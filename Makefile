@@ -7,8 +7,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_CPU ?= torch==2.13.0
 GPU ?=
+# pytest-xdist workers for the suite: whole test modules per worker, heaviest first (tests/conftest.py).
+TEST_JOBS ?= 2
+XDIST := -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: venv run test lint bench clean
+.PHONY: venv run test test-fast lint bench clean
 
 $(BIN)/drift: pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,8 +31,13 @@ venv: $(BIN)/drift
 run: venv
 	$(BIN)/drift run
 
+# The whole suite (CI runs this), with the 25 slowest tests listed at the end.
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST) --durations=25
+
+# The edit loop: every test not marked slow (no pipelines, servers or subprocess fleets).
+test-fast: venv
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -5,7 +5,9 @@
 
 Runs `drift run` as a user does (a fresh process each time: imports, Prefect's ephemeral API,
 MLflow SQLite in the workspace), once to fill the cache, then --reruns times with the same config.
-Prints one line per run and a summary line (JSON). Target: a cached rerun under 30 s.
+Prints one line per run and a summary line (JSON) with the ratios of the best cached rerun to the first
+run and to the target. Target: a cached rerun under 30 s (the pipeline test asserted < 60 s until
+2026-12-07; wall times depend on the machine's load, so the figure lives here, not in a test).
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ def main() -> None:
     print(json.dumps({
         "summary": "cached rerun of drift run", "model": args.model, "first_s": first["wall_s"],
         "cached_rerun_s": [r["wall_s"] for r in reruns], "best_cached_rerun_s": best["wall_s"],
-        "cached_stages": f"{best['cached']}/{best['stages']}", "under_30s": best["wall_s"] < 30,
+        "cached_stages": f"{best['cached']}/{best['stages']}",
+        "ratio_vs_first": round(best["wall_s"] / first["wall_s"], 3),
+        "ratio_vs_target_30s": round(best["wall_s"] / 30, 3), "under_30s": best["wall_s"] < 30,
         "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
     }))
 

@@ -78,7 +78,7 @@ MLFLOW_UI = "mlflow ui --backend-store-uri sqlite:///.drift/mlflow.db"
 SKIP = {
     r"make run": "installs .venv and runs the default-size pipeline (minutes); the workspace here is "
                  "built by the same `drift run` at test sizes",
-    r"make test|make lint": "the suite itself / ruff: what CI's .ci/run and developers run",
+    r"make test|make test-fast|make lint": "the suite itself / ruff: what CI's .ci/run and developers run",
     r"make venv GPU=1|\.venv/bin/drift run --config configs/qwen2\.5-3b\.yaml":
         "needs a GPU machine and the model hub",
     r"python3 -m venv ~/drift-env && .*|~/drift-env/bin/pip install .*"
@@ -89,7 +89,7 @@ SKIP = {
                                          "queried through `drift sql` here)",
     r"accelerate launch --config_file configs/accelerate/(fsdp|deepspeed_zero3)\.yaml .*":
         "needs several GPUs (tests/drift_core/test_train_cli.py runs `accelerate launch` on one CPU)",
-    r"drift compare|drift sweep": "the default sizes: ~16 min and more on 2 CPU cores",
+    r"drift compare|drift sweep": "the default sizes: 19 min and more on 2 CPU cores (measured 2026-12-07)",
     r"drift compare --quick": "about a minute on its own workspace; tests/flows/test_compare.py runs it",
 }
 # Every command of a block whose text matches one of these is not run.

@@ -88,6 +88,7 @@ def test_splits_three_disjoint_and_unseen_by_pretraining():
     assert 0.25 < kinds["stuck"] / 600 < 0.35 and 0.25 < kinds["carry"] / 600 < 0.4
 
 
+@pytest.mark.slow  # builds the choice world (test size)
 def test_test_size_builds_and_answers_letters(choice_world_dir):
     card = read_card(choice_world_dir)
     assert card["task"] == "choice" and card["size"] == "test"
@@ -109,6 +110,7 @@ def test_test_size_builds_and_answers_letters(choice_world_dir):
     assert cfg["architectures"] == ["LlamaForCausalLM"] and "auto_map" not in cfg
 
 
+@pytest.mark.slow  # builds the choice world (test size)
 def test_episode_renders_like_the_pretraining_data(choice_world_dir):
     """An episode of the choice world (its protocol, letters) tokenizes exactly as its pre-training data."""
     from drift_core.chat import load_tokenizer
@@ -135,6 +137,7 @@ def test_episode_renders_like_the_pretraining_data(choice_world_dir):
     assert all(len(tok(piece, add_special_tokens=False).input_ids) == 1 for piece in protocol_pieces(p))
 
 
+@pytest.mark.slow  # builds the choice world (test size)
 def test_pipeline_selects_the_world(choice_world_dir, tmp_path):
     from drift_core.config.pipeline import load_config, with_overrides
     from drift_core.prompts import load_prompt_set

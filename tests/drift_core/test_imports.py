@@ -3,7 +3,10 @@
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow  # fresh interpreters import every module
 def test_drift_core_imports_neither_prefect_nor_mlflow():
     code = (
         "import pkgutil, importlib, sys, drift_core\n"

@@ -89,6 +89,7 @@ def test_turn_rewards_with_gaps_and_extra_keys_import_and_come_back_unchanged(wo
     assert none[:2] == (1, [0.0]) and none[2:] == (0.0, 0.0, 0.0)
 
 
+@pytest.mark.slow  # a process pool
 def test_a_file_read_in_parallel_keeps_its_record_order(workspace, tmp_path):
     # ~33 MB: DuckDB's JSON reader splits it over threads; record numbers (and so sample_idx, the
     # error line numbers and the export order) must still follow the file.

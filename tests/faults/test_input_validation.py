@@ -86,6 +86,7 @@ def snapshot(ws: Workspace) -> dict[str, bytes]:
             if p.is_file() and "tmp" not in p.relative_to(ws.root).parts}
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=30)  # ~0.5 s each: an import with returns, an export
 @given(recs=record_sets, ascii_only=st.booleans())
 def test_generated_valid_records_import_and_export_back_equal(tmp_path, recs, ascii_only):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import pytest
 
@@ -68,9 +67,7 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
         with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
             for name, extra, refresh in [("first", [], False), ("again", [], False),
                                          ("beta", ["weights.beta=0.5"], False), ("refresh", [], True)]:
-                t0 = time.perf_counter()
                 summary = drift_pipeline(config=tiny_config(ws, *extra), refresh=refresh)
-                summary["seconds"] = time.perf_counter() - t0
                 summary["api_states"] = task_states(summary["flow_run_id"])
                 out[name] = summary
             yield out
@@ -92,7 +89,7 @@ def test_identical_rerun_is_cached_everywhere(runs):
     # A cached registration says so, with where the alias stands now (not a stale "promoted").
     assert runs["again"]["decision"].startswith("registered earlier (cached)")
     assert runs["again"]["version"] == runs["first"]["version"]
-    assert runs["again"]["seconds"] < 60
+    # How fast a cached rerun is depends on the machine's load: benchmarks/bench_cache.py measures it.
 
 
 def test_changing_beta_reuses_the_rollout_only(runs):

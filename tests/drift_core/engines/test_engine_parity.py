@@ -10,7 +10,7 @@ from drift_core.store import Workspace
 
 from .conftest import needs_vllm
 
-pytestmark = needs_vllm
+pytestmark = [*needs_vllm, pytest.mark.slow]  # a vLLM engine starts in tens of seconds on CPU
 ENGINES = ("hf", "vllm")
 
 

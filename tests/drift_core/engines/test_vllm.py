@@ -15,7 +15,7 @@ from drift_core.errors import DriftError
 
 from .conftest import needs_vllm
 
-pytestmark = needs_vllm
+pytestmark = [*needs_vllm, pytest.mark.slow]  # a vLLM engine starts in tens of seconds on CPU
 
 
 @pytest.fixture(scope="module")
