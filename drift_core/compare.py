@@ -25,6 +25,8 @@ from drift_core.store import Workspace
 # Table columns after multi@1..K: (key in a record, heading). Times and tokens are costs, not quality.
 EXTRA_COLUMNS = (("correction_rate", "correction rate"), ("repeat_share", "repeated answers"),
                  ("train_seconds", "train time (s)"), ("rollout_tokens", "rollout tokens"))
+HEADINGS = {"elimination": "elimination", **dict(EXTRA_COLUMNS)}
+OPTIMUM_ROW = "optimum (elimination)"  # the ceiling's row in the tables, on sets with hidden-option items
 DECODINGS = ("greedy", "t1")  # greedy = the paper's evaluation; t1 = one sampled trajectory at T=1
 
 
@@ -128,10 +130,16 @@ def correction_rate(per_problem: dict[str, int | None]) -> float | None:
 
 
 def figures(metrics: dict, per_problem: dict[str, int | None], max_turns: int) -> dict[str, float | None]:
-    """One evaluation's table figures: multi@1..K, correction rate, repeated-answer share."""
+    """One evaluation's table figures: multi@1..K, correction rate, repeated-answer share; on a set with
+    hidden-option items also the elimination share and, per k, the optimum and multi@k's share of it."""
     out = {f"multi@{k}": metrics.get(f"multi@{k}") for k in range(1, max_turns + 1)}
     out["correction_rate"] = correction_rate(per_problem)
     out["repeat_share"] = metrics.get("repeat_share")
+    if metrics.get("optimum@1") is not None:
+        out["elimination"] = metrics.get("elimination")
+        for k in range(1, max_turns + 1):
+            out[f"optimum@{k}"] = metrics.get(f"optimum@{k}")
+            out[f"optimum_share@{k}"] = metrics.get(f"optimum_share@{k}")
     return out
 
 
@@ -166,8 +174,27 @@ class Summary:
     stats: dict[str, dict[str, dict[str, Stat]]] = field(default_factory=dict)  # arm -> decoding -> key -> Stat
     records: list[dict] = field(default_factory=list)
 
+    def has_optimum(self) -> bool:
+        """Whether the test set has hidden-option items (so an elimination optimum below 1)."""
+        return any((r.get("greedy") or {}).get("optimum@1") is not None for r in self.records)
+
     def columns(self) -> list[str]:
-        return [f"multi@{k}" for k in range(1, self.max_turns + 1)] + [k for k, _ in EXTRA_COLUMNS]
+        """The table's columns: multi@1..K, the elimination share (hidden-option items only), the rest."""
+        extra = [k for k, _ in EXTRA_COLUMNS]
+        return ([f"multi@{k}" for k in range(1, self.max_turns + 1)]
+                + (["elimination"] if self.has_optimum() else []) + extra)
+
+    def stat_keys(self) -> list[str]:
+        return self.columns() + ([f"optimum_share@{k}" for k in range(1, self.max_turns + 1)]
+                                 if self.has_optimum() else [])
+
+    def optimum(self) -> list[float] | None:
+        """optimum@1..K of the test set (the same for every arm and decoding), None without hidden items."""
+        for r in self.records:
+            g = r.get("greedy") or {}
+            if g.get("optimum@1") is not None:
+                return [g[f"optimum@{k}"] for k in range(1, self.max_turns + 1)]
+        return None
 
     def flat_metrics(self) -> dict[str, float]:
         """'<arm>/<decoding>/<key>_mean' and '_std' (for MLflow; '@' is renamed by the tracker)."""
@@ -186,7 +213,7 @@ def aggregate(records: list[dict], arm_order: list[str], max_turns: int) -> Summ
     seeds = sorted({r["seed"] for r in records})
     summary = Summary(arms=[a for a in arm_order if any(r["arm"] == a for r in records)], max_turns=max_turns,
                       seeds=seeds, records=records)
-    keys = summary.columns()
+    keys = summary.stat_keys()
     for arm in summary.arms:
         rows = [r for r in records if r["arm"] == arm]
         summary.stats[arm] = {}
@@ -249,7 +276,7 @@ def selection_markdown(selections: list[Selection]) -> list[str]:
 # -- Markdown --------------------------------------------------------------------------------------
 def table_markdown(summary: Summary, decoding: str) -> str:
     """One row per arm: the arm's name, then multi@1..K, correction rate, repeats, train time, tokens."""
-    heads = [f"multi@{k}" for k in range(1, summary.max_turns + 1)] + [h for _, h in EXTRA_COLUMNS]
+    heads = [HEADINGS.get(k, k) for k in summary.columns()]
     lines = ["| arm | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
     for arm in summary.arms:
         s = summary.stats.get(arm, {}).get(decoding)
@@ -257,7 +284,34 @@ def table_markdown(summary: Summary, decoding: str) -> str:
             continue
         cells = [s[k].fmt(0 if k in ("train_seconds", "rollout_tokens") else 3) for k in summary.columns()]
         lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    optimum = summary.optimum()
+    if optimum:  # the ceiling: never pick a rejected option again (docs/design.md §1)
+        cells = [f"{v:.3f}" for v in optimum] + ["1.000"] + ["–"] * len(EXTRA_COLUMNS)
+        lines.append(f"| {OPTIMUM_ROW} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def optimum_markdown(summary: Summary) -> list[str]:
+    """Each arm's multi@k as a share of the optimum's (1.0 = the ceiling), both decodings."""
+    optimum = summary.optimum()
+    if not optimum:
+        return []
+    ks = range(1, summary.max_turns + 1)
+    lines = ["## Share of the optimum", "",
+             "The test set's hidden-option items cannot be solved from their text: the best any policy can do is "
+             "to never pick a rejected option again (multi@k = min(1, k/4) on them, 1 on the known items; the "
+             f"`{OPTIMUM_ROW}` row above). Each cell is the arm's multi@k divided by the optimum's, mean ± std "
+             "over seeds; `elimination` (table above) is the share of answers after feedback on hidden items "
+             "that pick an option not rejected before.", ""]
+    for dec, name in (("greedy", "greedy"), ("t1", "T=1")):
+        rows = [(arm, summary.stats[arm][dec]) for arm in summary.arms if dec in summary.stats.get(arm, {})]
+        if not rows:
+            continue
+        lines += [f"| arm ({name}) | " + " | ".join(f"multi@{k} / optimum" for k in ks) + " |",
+                  "|---|" + "---:|" * len(ks)]
+        lines += [f"| {arm} | " + " | ".join(s[f"optimum_share@{k}"].fmt() for k in ks) + " |" for arm, s in rows]
+        lines.append("")
+    return lines
 
 
 def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: str, about: dict[str, str],
@@ -282,6 +336,7 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         parts += ["## Sampled at T=1 (one trajectory per problem)", "", table_markdown(summary, "t1"), ""]
     if plot:
         parts += [f"![multi@k by k]({plot})", ""]
+    parts += optimum_markdown(summary)
     parts += selection_markdown(selections or [])
     reading = reading_lines(summary)
     if reading:
@@ -377,12 +432,13 @@ def write_results(summary: Summary, out_md: str | Path, *, title: str, command: 
     curves = {dec: {arm: [(s.mean, s.std) for k, s in by_dec[dec].items() if k.startswith("multi@")]
                     for arm, by_dec in summary.stats.items() if dec in by_dec}
               for dec in DECODINGS}
-    multi_at_k_by_arm({d: c for d, c in curves.items() if c}, png, title=title)
+    multi_at_k_by_arm({d: c for d, c in curves.items() if c}, png, title=title, optimum=summary.optimum())
     out_md.write_text(render_markdown(summary, title=title, command=command, config_yaml=config_yaml, about=about,
                                       facts=facts, notes=notes, plot=png.name, selections=selections))
     js = out_md.with_suffix(".json")
     js.write_text(json.dumps({"title": title, "command": command, "facts": facts, "records": summary.records,
                               "summary": summary.flat_metrics(),
+                              "optimum": {f"multi@{k}": v for k, v in enumerate(summary.optimum() or [], 1)},
                               "selections": [s.as_dict() for s in selections or []]}, indent=1, default=str))
     return [out_md, png, js]
 

@@ -51,10 +51,11 @@ def accuracy_by_turn(curves: dict[str, Sequence[float]], out: str | Path, title:
 
 
 def multi_at_k_by_arm(curves: dict[str, dict[str, Sequence[tuple[float | None, float | None]]]], out: str | Path,
-                      title: str = "") -> Path:
+                      title: str = "", optimum: Sequence[float] | None = None) -> Path:
     """multi@k by k for every arm, one panel per decoding (greedy, t1); error bars = std over seeds.
 
-    curves: decoding -> arm -> [(mean, std) for k = 1..K].
+    curves: decoding -> arm -> [(mean, std) for k = 1..K]; optimum: the elimination optimum's multi@1..K
+    (sets with hidden-option items), drawn as a dashed line in every panel.
     """
     panels = list(curves)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
@@ -64,6 +65,8 @@ def multi_at_k_by_arm(curves: dict[str, dict[str, Sequence[tuple[float | None, f
             mean = np.array([m if m is not None else np.nan for m, _ in pts], dtype=float)
             std = np.array([s if s is not None else 0.0 for _, s in pts], dtype=float)
             ax.errorbar(ks, mean, yerr=std, marker="o", capsize=3, label=arm)
+        if optimum:
+            ax.plot(np.arange(1, len(optimum) + 1), optimum, "k--", label="optimum (elimination)")
         ax.set_xlabel("turns allowed (k)")
         ax.set_ylabel("multi@k (share solved)")
         ax.set_xticks(np.arange(1, max(len(p) for p in curves[dec].values()) + 1))

@@ -51,6 +51,8 @@ def print_metrics(res) -> None:
     for r in res.table:
         value = "-" if r["value"] is None else f"{r['value']:.3f}"
         ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        if r.get("ci_method") == "exact":
+            ci = "exact"  # optimum@k: a figure of the evaluated set, not an estimate
         t.add_row(r["metric"], value, ci, str(r["n"]))
     Console().print(t)
     typer.echo(f"{res.tokens} generated tokens in {res.seconds:.1f} s; rows in eval_trajectories, eval_metrics")

@@ -7,14 +7,16 @@ create table if not exists eval_metrics (
     eval_id     varchar not null,
     model       varchar not null,
     dataset     varchar not null,
-    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, mean_turns, repeat_share
+    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, mean_turns, repeat_share;
+                                    -- with hidden-option items also optimum@k, optimum_share@k,
+                                    -- hidden_multi@k, elimination
     k           integer,            -- the k or t of an @-metric, NULL otherwise
     value       double,             -- NULL when its denominator is 0
     ci_low      double,
     ci_high     double,
     n           integer not null,   -- denominator: problems (or answers for repeat_share)
     successes   double,             -- numerator of a proportion (NULL for mean_turns)
-    ci_method   varchar not null,   -- wilson | bootstrap
+    ci_method   varchar not null,   -- wilson | bootstrap | exact (optimum@k: a fixed figure of the set)
     confidence  double not null,
     created_at  timestamp not null default current_timestamp,
     primary key (eval_id, metric)

@@ -8,5 +8,10 @@ create table if not exists prompts (
     question   varchar not null,              -- the problem text shown to the model
     gold       varchar not null,              -- the reference answer, checked with math-verify
     source     varchar not null,              -- where it came from: file path, dataset name, generator
-    difficulty integer                        -- generator level, NULL when unknown
+    difficulty integer,                       -- generator level, NULL when unknown
+    hidden_options integer                    -- options of an item whose right one cannot be inferred from
+                                              -- its text (the elimination optimum solves it by this turn);
+                                              -- NULL when the text decides the answer (docs/design.md §1)
 );
+-- Warehouses from before hidden-option items: the column is added, NULL for their prompts.
+alter table prompts add column if not exists hidden_options integer;

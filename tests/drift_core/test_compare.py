@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -201,3 +202,42 @@ def test_the_selection_section_names_every_arm_its_scores_and_the_choice():
     assert "| drift | 0.400 | – | 1e-05 |" in text and "| rft | 0.300 | 0.350 | 0.0001 |" in text
     assert "300 validation problems" in text and "validation multi@5" in text
     assert selection_markdown([]) == []
+
+
+def hidden_record(arm, seed, m1, m2, elim):
+    """A record of a test set with hidden-option items: optimum@k 0.625 / 0.75 (same for every arm)."""
+    f = {"multi@1": m1, "multi@2": m2, "correction_rate": 0.5, "repeat_share": 0.1, "elimination": elim,
+         "optimum@1": 0.625, "optimum@2": 0.75, "optimum_share@1": m1 / 0.625, "optimum_share@2": m2 / 0.75}
+    return {"arm": arm, "seed": seed, "greedy": f, "t1": dict(f), "train_seconds": 1.0, "rollout_tokens": 10}
+
+
+def test_figures_carry_the_optimum_and_elimination_on_hidden_items():
+    m = {"multi@1": 0.5, "multi@2": 0.6, "repeat_share": 0.2, "elimination": 0.7, "optimum@1": 0.625,
+         "optimum@2": 0.75, "optimum_share@1": 0.8, "optimum_share@2": 0.8}
+    got = figures(m, {"a": 1, "b": None}, max_turns=2)
+    assert got["elimination"] == 0.7 and got["optimum@2"] == 0.75 and got["optimum_share@1"] == 0.8
+
+
+def test_results_with_hidden_items_show_the_ceiling_everywhere(tmp_path):
+    recs = [hidden_record("reference", s, 0.5, 0.55, 0.4) for s in (0, 1)] + [
+        hidden_record("drift", s, 0.6, 0.7, 0.9) for s in (0, 1)]
+    summary = aggregate(recs, list(ARMS), max_turns=2)
+    assert summary.optimum() == [0.625, 0.75]
+    lines = table_markdown(summary, "greedy").splitlines()
+    assert lines[0].startswith("| arm | multi@1 | multi@2 | elimination | correction rate |")
+    assert lines[-1] == "| optimum (elimination) | 0.625 | 0.750 | 1.000 | – | – | – | – |"
+    md, png, js = write_results(summary, tmp_path / "t.md", title="T", command="drift compare", config_yaml="a: 1\n",
+                                about={}, facts={})
+    text = md.read_text()
+    assert "## Share of the optimum" in text
+    assert "| drift | 0.960 ± 0.000 | 0.933 ± 0.000 |" in text  # 0.6 / 0.625, 0.7 / 0.75
+    assert json.loads(js.read_text())["optimum"] == {"multi@1": 0.625, "multi@2": 0.75}
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_results_without_hidden_items_have_no_ceiling_rows(tmp_path):
+    summary = aggregate([record("drift", 0, 0.6, 0.8)], list(ARMS), max_turns=2)
+    assert summary.optimum() is None and "elimination" not in table_markdown(summary, "greedy")
+    md, _, js = write_results(summary, tmp_path / "t.md", title="T", command="c", config_yaml="", about={}, facts={})
+    assert "Share of the optimum" not in md.read_text()
+    assert json.loads(js.read_text())["optimum"] == {}

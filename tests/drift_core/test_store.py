@@ -108,3 +108,26 @@ def test_a_warehouse_held_by_another_process_is_waited_for_then_named(workspace,
     finally:
         release.touch()
         holder.wait(timeout=30)
+
+
+def test_prompts_keep_hidden_options_and_an_old_warehouse_gains_the_column(workspace):
+    import duckdb
+
+    # A warehouse written before hidden-option items: prompts without the column, one row in it.
+    workspace.root.mkdir(parents=True)
+    old = duckdb.connect(str(workspace.warehouse))
+    old.execute("create table prompts (prompt_id varchar not null primary key, split varchar not null, "
+                "question varchar not null, gold varchar not null, source varchar not null, difficulty integer)")
+    old.execute("insert into prompts values ('p-old', 'test', 'q', '1', 'src', 3)")
+    old.close()
+    con = workspace.connect()
+    try:
+        workspace.upsert_prompts(con, [
+            {"prompt_id": "box-1", "split": "test", "question": "Which box?", "gold": "C", "source": "src",
+             "difficulty": None, "hidden_options": 4},
+            {"prompt_id": "p-new", "split": "test", "question": "1+1", "gold": "2", "source": "src"},
+        ])
+        rows = dict(con.execute("select prompt_id, hidden_options from prompts order by prompt_id").fetchall())
+    finally:
+        con.close()
+    assert rows == {"box-1": 4, "p-new": None, "p-old": None}

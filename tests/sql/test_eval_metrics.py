@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from scipy.stats import binomtest
 
-from drift_core.sqlfiles import ensure_tables, materialise
+from drift_core.sqlfiles import ensure_tables, load_sql, materialise
 from drift_core.stats import z_value
 
 # (prompt_id, t_star, [(turn, answer_norm or None if unparseable, correct)])
@@ -18,8 +18,12 @@ PROBLEMS = [
 ]
 
 
-def load(con, eval_id="e1", problems=PROBLEMS, model="m", dataset="d"):
+def load(con, eval_id="e1", problems=PROBLEMS, model="m", dataset="d", hidden: dict[str, int] | None = None):
+    """`hidden`: prompt_id -> hidden_options of the prompts that are hidden-option items."""
     ensure_tables(con, ["eval_trajectories", "eval_turns", "eval_metrics"])
+    con.execute(load_sql("tables/prompts"))  # the workspace always has it (Workspace.ensure_schema)
+    for pid, options in (hidden or {}).items():
+        con.execute("insert or replace into prompts values (?, 'test', 'q', 'g', 'src', null, ?)", [pid, options])
     for pid, t_star, turns in problems:
         con.execute(
             "insert into eval_trajectories (eval_id, model, dataset, prompt_id, question, gold, messages, "
@@ -97,3 +101,39 @@ def test_all_solved_at_turn_one_has_empty_later_turns():
     assert m["multi@1"][0] == 1.0 and m["multi@1"][2] == pytest.approx(1.0)
     assert m["turn_acc@2"][0] is None and m["turn_acc@2"][3] == 0  # no problem reached turn 2
     assert m["repeat_share"][0] is None
+
+
+# Hidden-option items (4 options each) beside one known item: letters as answers.
+HIDDEN = [
+    ("k1", 1, [(1, "a", True)]),
+    ("h1", 3, [(1, "A", False), (2, "A", False), (3, "B", True)]),  # turn 2 repeats a rejected option
+    ("h2", 1, [(1, "C", True)]),  # lucky at turn 1: no answer after feedback
+    ("h3", None, [(1, "A", False), (2, "B", False), (3, "A", False)]),  # B eliminates, A again does not
+]
+
+
+def test_hidden_items_get_the_optimum_and_elimination_by_hand():
+    con = duckdb.connect()
+    load(con, problems=HIDDEN, hidden={"h1": 4, "h2": 4, "h3": 4})
+    m = metrics(con)
+    # optimum@k: 1 for the known item, min(1, k/4) for each hidden one, over the 4 problems
+    for k, opt in ((1, (1 + 3 * 0.25) / 4), (2, (1 + 3 * 0.5) / 4), (3, (1 + 3 * 0.75) / 4)):
+        value, lo, hi, n, s, method = m[f"optimum@{k}"]
+        assert (value, lo, hi, n, method) == (pytest.approx(opt), pytest.approx(opt), pytest.approx(opt), 4, "exact")
+        multi = m[f"multi@{k}"]
+        share = m[f"optimum_share@{k}"]
+        assert share[0] == pytest.approx(multi[0] / opt) and share[1] == pytest.approx(multi[1] / opt)
+    assert m["multi@1"][0] == pytest.approx(2 / 4)
+    # multi@k on the hidden items alone: h2 at 1, h1 at 3, h3 never
+    for k, s in ((1, 1), (2, 1), (3, 2)):
+        assert (m[f"hidden_multi@{k}"][4], m[f"hidden_multi@{k}"][3]) == (s, 3), k
+    # answers after feedback on hidden items: h1 'A' (rejected), 'B'; h3 'B', 'A' (rejected) -> 2 of 4
+    value, lo, hi, n, s, method = m["elimination"]
+    assert (value, n, s, method) == (pytest.approx(0.5), 4, 2, "bootstrap") and 0 <= lo <= value <= hi <= 1
+
+
+def test_no_hidden_items_no_optimum_rows():
+    con = duckdb.connect()
+    load(con, problems=HIDDEN)  # the same episodes, none of them a hidden-option item
+    m = metrics(con)
+    assert not {k for k in m if k.startswith(("optimum", "hidden_multi")) or k == "elimination"}
