@@ -77,6 +77,25 @@ def tiny_world_dir(tmp_path_factory, worker_id) -> Path:
     return shared / "tw"
 
 
+@pytest.fixture(scope="session")
+def choice_world_dir(tmp_path_factory, worker_id) -> Path:
+    """The choice world at its `test` size, built once per pytest run (shared by xdist workers as above)."""
+    from filelock import FileLock
+
+    from drift_core.tiny_world import build
+
+    def make(out: Path) -> Path:
+        return build(out, seed=0, size="test", task="choice", progress=False)
+
+    if worker_id == "master":
+        return make(tmp_path_factory.mktemp("choice_world") / "cw")
+    shared = tmp_path_factory.getbasetemp().parent / "choice_world"
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / "cw" / "card.json").exists():
+            make(shared / "cw")
+    return shared / "cw"
+
+
 @pytest.fixture()
 def workspace(tmp_path):
     from drift_core.store import Workspace

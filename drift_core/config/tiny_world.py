@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from drift_core.config.base import StageConfig
 
@@ -110,6 +110,21 @@ class TinyWorldConfig(StageConfig):
         description="Turn 1 with an answer ending in 0: share missing `</answer>` (a greedy-visible format slip).",
     )
     max_turns: int = Field(5, ge=1, description="Longest synthetic dialogue (assistant turns).")
+    # Hidden-option items (choice only; drift_core.prompts.choice.hidden_item): the right option is random per
+    # item, so turn 1 is a guess and only elimination after 'Incorrect' helps.
+    hidden_pretrain_share: float = Field(
+        0.0, ge=0, le=1,
+        description="Choice only: share of the main stage's pre-training dialogues on hidden-option items (items "
+        "of their own, in no prompt split). Such a dialogue picks a uniformly random option at turn 1; after "
+        "'Incorrect' see hidden_repeat_rate. 0 in the arithmetic world (it has no hidden items).",
+    )
+    hidden_repeat_rate: float = Field(
+        0.5, ge=0, le=1,
+        description="Choice only. Hidden-option dialogues after 'Incorrect': share picking an already-rejected "
+        "option again (uniformly among them); the rest picks uniformly among the options not rejected yet, so "
+        "it is right only by chance. Above 1/4 the greedy answer is to repeat; a policy that never repeats (the "
+        "elimination optimum) is right by turn 4.",
+    )
 
     # Prompt splits (disjoint from each other and from every pre-training problem).
     split_levels: dict[int, float] = Field(
@@ -125,6 +140,14 @@ class TinyWorldConfig(StageConfig):
         description="Prompts in the validation split (held out; for choosing settings, so that test stays "
         "untouched). Drawn after test and train, so adding it left those two unchanged.",
     )
+    hidden_share: float = Field(
+        0.0, ge=0, le=1,
+        description="Choice only: share of each prompt split (train, validation, test; rounded per split) that "
+        "is hidden-option items, whose right option is random per item (turn 1 is a guess; elimination after "
+        "'Incorrect' decides the score). The known (arithmetic) items are the first (1 - share) of the split "
+        "that share 0 gives, in that order; the hidden items are interleaved at seeded positions. The "
+        "arithmetic world refuses any share above 0.",
+    )
 
     # The card: measured with the project's own episode loop on the test split.
     card_max_new_tokens: int = Field(16, ge=1, description="Generation cap per turn when measuring the card.")
@@ -137,6 +160,17 @@ class TinyWorldConfig(StageConfig):
     card_all_fail_prompts: int = Field(
         600, ge=1, description="Prompts of card_all_fail_split used for the all-fail estimate (the first ones)."
     )
+
+    @model_validator(mode="after")
+    def _hidden_items_are_choice_only(self) -> TinyWorldConfig:
+        if self.task == "arithmetic":
+            for name in ("hidden_share", "hidden_pretrain_share"):
+                if getattr(self, name) > 0:
+                    raise ValueError(
+                        f"{name}={getattr(self, name)}: the arithmetic world has no hidden-option items (they "
+                        "are four labelled options answered with a letter); use task 'choice' or set it to 0"
+                    )
+        return self
 
     @classmethod
     def for_size(cls, size: str, seed: int = 0, task: str = "arithmetic", **overrides) -> TinyWorldConfig:
@@ -171,8 +205,14 @@ class TinyWorldConfig(StageConfig):
 #   repeats, multi@4 stays below 1), while a policy that never repeats is right at turn 4; sampled, these
 #   prompts mostly fail in all n trajectories.
 # Shares in split_levels: 2-digit +/- 1-digit 0.35 each (45% of them carry/borrow), 1-digit - 2-digit 0.3,
-# so plain 0.39, carry 0.32, stuck 0.3: greedy multi@1 ~0.39, multi@4 ~0.7, repeated share ~2*0.3 /
-# (4*0.3 + 0.32) = 0.4 if the model learnt the mixture exactly.
+# so plain 0.39, carry 0.32, stuck 0.3 of the known items: greedy multi@1 ~0.39, multi@4 ~0.7, repeated
+# share ~2*0.3 / (4*0.3 + 0.32) = 0.4 if the model learnt the mixture exactly.
+# - hidden-option items (hidden_share 0.5 of every split; drift_core.prompts.choice.hidden_item): the right
+#   letter is random per item, so turn 1 is right in 1 of 4 whatever the policy; after 'Incorrect' the
+#   dialogues pick a rejected option again in hidden_repeat_rate 0.5 (the middle of the 30-70% the sampled
+#   reference should repeat; greedy then always repeats), else an option not rejected yet. The elimination
+#   optimum is min(1, k/4) on them. hidden_pretrain_share 0.25 of the main stage's dialogues: ~8,000 hidden
+#   dialogues over ~9,300 items of their own (each seen about once: nothing to memorise).
 CHOICE_PRESET: dict = dict(
     steps=1200,  # the letters follow from the kind of problem: learnt well before the arithmetic world's 1800
     trap_rate=0.7,
@@ -188,6 +228,9 @@ CHOICE_PRESET: dict = dict(
     clean_levels=[1, 3],
     level_weights={1: 1.0, 3: 2.0, 9: 2.0, 10: 1.5},
     split_levels={3: 0.35, 9: 0.35, 10: 0.3},
+    hidden_share=0.5,
+    hidden_pretrain_share=0.25,
+    hidden_repeat_rate=0.5,
 )
 
 

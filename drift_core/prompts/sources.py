@@ -40,7 +40,9 @@ def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -
         from drift_core.tiny_world import prompts_file, task_of
 
         path = prompts_file(workspace_root or ".drift", cfg.split, task_of(cfg.source))
-        return _select(list(_from_records(_read_file(path), cfg, cfg.source)), cfg)
+        # Its rows also carry hidden_options (4: a hidden-option item of the choice world; None: an item whose
+        # text decides the answer, every arithmetic one), the items the elimination optimum is about.
+        return _select(list(_from_records(_read_file(path), cfg, cfg.source, extra=("hidden_options",))), cfg)
     if cfg.source == "benchmark":
         from drift_core.prompts.benchmarks import load_benchmark
 
@@ -149,7 +151,9 @@ def _pick(rec: dict, explicit: str | None, candidates: tuple[str, ...]) -> Any:
     return None
 
 
-def _from_records(records: Iterable[tuple[str, dict]], cfg: PromptsConfig, source: str) -> Iterable[dict]:
+def _from_records(records: Iterable[tuple[str, dict]], cfg: PromptsConfig, source: str,
+                  extra: tuple[str, ...] = ()) -> Iterable[dict]:
+    """Validated rows; `extra` names integer fields passed through as they are (None when absent)."""
     seen: dict[str, str] = {}
     for idx, (where, rec) in enumerate(records):
         question = _pick(rec, cfg.question_field, QUESTION_FIELDS)
@@ -169,7 +173,7 @@ def _from_records(records: Iterable[tuple[str, dict]], cfg: PromptsConfig, sourc
         if cfg.filter_prefix and cfg.source == "file" and not str(rec.get("type", "")).startswith(cfg.filter_prefix):
             continue
         diff = rec.get("difficulty", rec.get("level"))
-        yield _row(
+        row = _row(
             pid,
             cfg.split,
             str(question).strip(),
@@ -177,3 +181,9 @@ def _from_records(records: Iterable[tuple[str, dict]], cfg: PromptsConfig, sourc
             source,
             int(diff) if isinstance(diff, int | float) else None,
         )
+        for name in extra:
+            value = rec.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise DriftError(f"{where}: {name} must be an integer or null, got {value!r}")
+            row[name] = value
+        yield row

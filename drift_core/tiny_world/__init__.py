@@ -21,9 +21,10 @@ from pathlib import Path
 from drift_core.config.tiny_world import DIR_NAMES, SOURCE_NAMES, TASKS, TinyWorldConfig
 from drift_core.prompts import arithmetic, choice
 
-CARD_VERSION = 2  # 2: three splits (validation added), two worlds (task)
+CARD_VERSION = 3  # 2: three splits (validation added), two worlds (task); 3: hidden-option items, hidden_options
 SIZE_ENV = "DRIFT_TINY_WORLD_SIZE"  # size ensure_tiny_world builds (default: 'default'; tests: 'test')
-SPLIT_FIELDS = ("prompt_id", "question", "gold", "difficulty")
+# hidden_options: the number of options of a hidden-option item (choice world), None for every other item.
+SPLIT_FIELDS = ("prompt_id", "question", "gold", "difficulty", "hidden_options")
 SPLITS = ("train", "validation", "test")
 
 
@@ -52,18 +53,59 @@ def problem_id(prompt_id: str) -> str:
 def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
     """test, train and validation prompts: distinct problems drawn per level in proportion to
     `split_levels`, in that order (validation is drawn last, so test and train are those of the two-split
-    worlds, byte for byte). The choice world turns each problem into a four-option item."""
+    worlds: the same problems, ids and order). Every row has hidden_options (None for a known item).
+
+    The choice world turns each problem into a four-option item, then makes `hidden_share` of each split
+    (rounded) hidden-option items: the known items are the split's first (1 - share) items of share 0, in
+    their order, and the hidden ones (choice.hidden_items, test's first, then train's, then validation's)
+    go to seeded positions among them (_interleave)."""
     problems = _split_problems(cfg)
-    if cfg.task == "choice":
-        return {name: [choice.make_item(p) for p in rows] for name, rows in problems.items()}
-    return problems
+    if cfg.task != "choice":
+        return {name: [{**p, "hidden_options": None} for p in rows] for name, rows in problems.items()}
+    items = {name: [choice.make_item(p) for p in rows] for name, rows in problems.items()}
+    if not cfg.hidden_share:
+        return items
+    counts = {name: round(len(items[name]) * cfg.hidden_share) for name in _DRAW_ORDER}
+    if sum(counts.values()) > choice.HIDDEN_CAPACITY // 2:
+        raise ValueError(f"hidden_share {cfg.hidden_share} asks for {sum(counts.values())} hidden-option items; "
+                         f"at most {choice.HIDDEN_CAPACITY // 2} (the rest are pre-training's)")
+    hidden = choice.hidden_items(cfg.seed)
+    splits: dict[str, list[dict]] = {}
+    start = 0
+    for name in _DRAW_ORDER:
+        known = items[name][: len(items[name]) - counts[name]]
+        splits[name] = _interleave(known, hidden[start : start + counts[name]], f"{cfg.seed}:{name}")
+        start += counts[name]
+    return {name: splits[name] for name in items}
+
+
+_DRAW_ORDER = ("test", "train", "validation")  # the order the splits' problems are drawn in
+
+
+def _interleave(known: list[dict], hidden: list[dict], seed: str) -> list[dict]:
+    """`known` in its order with `hidden` (in its order) at positions drawn by a seeded RNG."""
+    n = len(known) + len(hidden)
+    at = set(random.Random(f"drift-hidden-positions:{seed}").sample(range(n), len(hidden)))
+    k, h = iter(known), iter(hidden)
+    return [next(h) if i in at else next(k) for i in range(n)]
+
+
+def pretrain_hidden_items(cfg: TinyWorldConfig, splits: dict[str, list[dict]]) -> list[dict]:
+    """The hidden-option items pre-training draws from: every one in no prompt split (neither its id nor
+    its question text is a split's); none when `hidden_pretrain_share` is 0 (the arithmetic world)."""
+    if cfg.task != "choice" or not cfg.hidden_pretrain_share:
+        return []
+    ids = {r["prompt_id"] for rows in splits.values() for r in rows}
+    questions = {r["question"] for rows in splits.values() for r in rows}
+    return [it for it in choice.hidden_items(cfg.seed)
+            if it["prompt_id"] not in ids and it["question"] not in questions]
 
 
 def _split_problems(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
     total = sum(cfg.split_levels.values())
     seen: set[str] = set()
     splits: dict[str, list[dict]] = {}
-    counts = (("test", cfg.test_count), ("train", cfg.train_count), ("validation", cfg.validation_count))
+    counts = tuple(zip(_DRAW_ORDER, (cfg.test_count, cfg.train_count, cfg.validation_count), strict=True))
     for i, (name, count) in enumerate(counts):
         rows: list[dict] = []
         levels = sorted(cfg.split_levels)
@@ -95,7 +137,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     from drift_core.tiny_world.card import group_labels, measure, write_card
     from drift_core.tiny_world.dialogues import world_protocol
     from drift_core.tiny_world.pretrain import build_model, pretrain
-    from drift_core.tiny_world.tokenizer import OPTION_PIECES, build_tokenizer, protocol_pieces
+    from drift_core.tiny_world.tokenizer import HIDDEN_PIECES, OPTION_PIECES, build_tokenizer, protocol_pieces
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     cfg = TinyWorldConfig.for_size(size, seed=seed, task=task, **overrides)
@@ -107,18 +149,20 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     splits = make_splits(cfg)
     held_out = {p["prompt_id"] for rows in splits.values() for p in rows}
     pools = pretrain_pools(cfg, held_out)
+    hidden = pretrain_hidden_items(cfg, splits)
     as_question = (lambda p: choice.make_item(p)["question"]) if cfg.task == "choice" else (lambda p: p["question"])
     questions = [as_question(p) for lv in sorted(pools) for p in pools[lv][:200]]
+    questions += [it["question"] for it in hidden[:200]]
     corpus = questions + protocol_pieces(protocol)
-    tokenizer = build_tokenizer(corpus, protocol=protocol,
-                                extra_pieces=tuple(OPTION_PIECES) if cfg.task == "choice" else ())
+    extra = (*OPTION_PIECES, *(HIDDEN_PIECES if hidden else ())) if cfg.task == "choice" else ()
+    tokenizer = build_tokenizer(corpus, protocol=protocol, extra_pieces=extra)
 
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
         model = build_model(cfg, tokenizer)
         t1 = time.perf_counter()
-        losses = pretrain(model, tokenizer, pools, cfg, progress=progress)
+        losses = pretrain(model, tokenizer, pools, cfg, progress=progress, hidden=hidden)
         train_s = time.perf_counter() - t1
         model.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
@@ -130,6 +174,8 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
         torch.set_num_threads(threads)
 
     what = "multiple-choice arithmetic" if cfg.task == "choice" else "arithmetic"
+    if cfg.task == "choice" and cfg.hidden_share:
+        what = "multiple-choice (arithmetic and hidden-option)"
     card = {
         "kind": "drift-tiny-world",
         "description": f"DRIFT's self-built, deliberately imperfect {what} reference policy (drift tiny-world)",
@@ -153,8 +199,10 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
             "threads": cfg.threads,
             "final_loss": round(sum(losses[-50:]) / len(losses[-50:]), 4),
             "problems_per_level": {str(lv): len(ps) for lv, ps in sorted(pools.items())},
+            "hidden_items": len(hidden),
         },
         "splits": {name: len(splits[name]) for name in SPLITS},
+        "hidden_items": {name: sum(r["hidden_options"] is not None for r in splits[name]) for name in SPLITS},
         "levels": {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)},
         "groups": group_labels(cfg.task),
         "metrics": metrics,

@@ -2,7 +2,8 @@
 
 Greedy and sampled (T=1) episodes run through drift_core.multiturn.run_episodes on the hf engine, so
 the figures mean what rollout and eval mean by them; the all-fail share samples n trajectories per
-train prompt, as a rollout does.
+train prompt, as a rollout does. With hidden-option items (choice world) the card also holds the split's
+elimination optimum per k and the elimination figure (`elimination`: one definition, also in SQL).
 """
 
 from __future__ import annotations
@@ -38,12 +39,49 @@ def episode_metrics(episodes: list[Episode], max_turns: int) -> dict[str, float]
     return out
 
 
+def elimination(episodes: list[Episode]) -> float | None:
+    """Elimination: the share of well-formed answers after 'Incorrect' that pick an option not rejected
+    earlier in the episode; 1.0 is optimal (a rejected option is never picked again).
+
+    Exactly: over every turn with turn >= 2 and format_ok (a parsed answer), count it as new when its
+    answer_norm (the normalised answer) differs from the answer_norm of every earlier turn of the same
+    episode that is format_ok and not correct (the rejected options; a malformed turn rejects nothing).
+    elimination = new / all such turns; None when there is no such turn. Options are told apart by their
+    normalised answer text, as repeated_after_feedback_share does ('B' and 'b' are one option)."""
+    new = later = 0
+    for e in episodes:
+        rejected: set[str] = set()
+        for t in e.turns:
+            if not t.format_ok:
+                continue
+            if t.turn >= 2:
+                later += 1
+                new += t.answer_norm not in rejected
+            if not t.correct:
+                rejected.add(t.answer_norm)
+    return new / later if later else None
+
+
+def elimination_optimum(rows: list[dict], max_turns: int) -> dict[str, float]:
+    """multi@k of the elimination optimum on `rows` (split rows): a known item (hidden_options None) solved
+    at turn 1 (1.0), a hidden-option item of n options by a policy that never repeats a rejected option,
+    min(1, k/n) in expectation; the mean over the rows, per k."""
+    n = max(len(rows), 1)
+    return {
+        f"multi@{k}": sum(1.0 if r.get("hidden_options") is None else min(1.0, k / r["hidden_options"])
+                          for r in rows) / n
+        for k in range(1, max_turns + 1)
+    }
+
+
 def group_labels(task: str) -> dict[str, str]:
-    """Per-group rows of the card: arithmetic levels, or the choice world's kinds of problem."""
+    """Per-group rows of the card: arithmetic levels, or the choice world's kinds of item."""
     if task == "choice":
         return {"plain": "no carry, no sign: right at turn 1", "carry": "ones-column carry/borrow: the dropped "
                 "carry at turn 1, fixed after feedback", "stuck": "negative result: every distractor is "
-                "positive; walks through them, then repeats"}
+                "positive; walks through them, then repeats",
+                "hidden": "hidden option (which box holds the coin): the right letter is random per item; "
+                "turn 1 is a guess, then only elimination helps (optimum min(1, k/4))"}
     from drift_core.prompts import arithmetic
 
     return {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)}
@@ -55,7 +93,8 @@ def _group(row: dict) -> str:
 
 def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: ProtocolConfig | None = None,
             progress: bool = True) -> dict:
-    """Greedy and T=1 figures on the test split, per group (level or kind) too; optionally the T=1
+    """Greedy and T=1 figures on the test split, per group (level or kind) too, with the elimination
+    optimum per k and the elimination figure on hidden-option items (None without any); optionally the T=1
     all-fail share on the first `card_all_fail_prompts` of `card_all_fail_split`."""
     from drift_core.engines.hf import HFEngine
     from drift_core.multiturn import Problem, TokenRate, run_episodes
@@ -65,6 +104,8 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
     test_rows = splits["test"]
     problems = [Problem(r["prompt_id"], r["question"], r["gold"]) for r in test_rows]
     level_of = {r["prompt_id"]: _group(r) for r in test_rows}
+    hidden_ids = {r["prompt_id"] for r in test_rows if r.get("hidden_options") is not None}
+    optimum = {k: round(v, 4) for k, v in elimination_optimum(test_rows, protocol.max_turns).items()}
     card: dict = {}
     try:
         for name, temp in (("greedy", 0.0), ("sampled_t1", 1.0)):
@@ -75,12 +116,15 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
             )
             bar.close()
             card[name] = episode_metrics(eps, protocol.max_turns)
+            card[name]["elimination_optimum"] = optimum
+            card[name]["elimination"] = _round(elimination([e for e in eps if e.prompt_id in hidden_ids]))
             by_level: dict[int, list[Episode]] = defaultdict(list)
             for e in eps:
                 by_level[level_of[e.prompt_id]].append(e)
             card[name]["by_level"] = {
                 lv: {k: round(v, 4) for k, v in episode_metrics(es, protocol.max_turns).items()
-                     if k.startswith("multi@") or k == "repeated_after_feedback_share"} | {"problems": len(es)}
+                     if k.startswith("multi@") or k == "repeated_after_feedback_share"}
+                | {"elimination": _round(elimination(es)), "problems": len(es)}
                 for lv, es in sorted(by_level.items(), key=lambda kv: _group_order(kv[0]))
             }
         if cfg.card_all_fail_n:
@@ -111,6 +155,10 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
     return card
 
 
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
 def _group_order(label: str):
     from drift_core.prompts.choice import KINDS
 
@@ -131,13 +179,24 @@ def model_card_markdown(card: dict) -> str:
         ("repeated answers after feedback", g["repeated_after_feedback_share"], s["repeated_after_feedback_share"]),
         ("mean turns", g["mean_turns"], s["mean_turns"]),
     ]
-    table = "\n".join(f"| {name} | {a:.3f} | {b:.3f} |" for name, a, b in rows)
+    hidden = card.get("hidden_items", {}).get("test", 0)
+    if hidden:
+        rows.append(("elimination, hidden-option items (1.0: never repeats a rejected option)",
+                     g.get("elimination"), s.get("elimination")))
+    table = "\n".join(f"| {name} | {_fmt(a)} | {_fmt(b)} |" for name, a, b in rows)
+    optimum = ""
+    if hidden and "elimination_optimum" in g:
+        opt = " / ".join(f"{g['elimination_optimum'][f'multi@{k}']:.3f}" for k in range(1, k_max + 1))
+        optimum = (f"\nElimination optimum on this split (known items right at turn 1, each of the {hidden} "
+                   f"hidden-option items within k turns with chance min(1, k/4)): multi@1..{k_max} {opt}.\n")
     choice = card.get("task") == "choice"
     labels = card.get("groups") or card["levels"]
+    elim_head, elim_rule = (" elimination |", "---|") if choice else ("", "")
     levels = "\n".join(
         f"| {lv} | {labels.get(lv, '')} | {v['problems']} | {v['multi@1']:.3f} | {v[f'multi@{k_max}']:.3f} | "
         f"{v.get('repeated_after_feedback_share', 0.0):.3f} | "
-        f"{s.get('all_fail_by_level', {}).get(lv, float('nan')):.3f} |"
+        + (f"{_fmt(v.get('elimination'))} | " if choice else "")
+        + f"{s.get('all_fail_by_level', {}).get(lv, float('nan')):.3f} |"
         for lv, v in g["by_level"].items()
     )
     all_fail = (
@@ -157,6 +216,11 @@ borrow problem (47 + 5 -> 42), which it fixes after feedback; on a negative resu
 the unsigned answer or near it, and after feedback it walks through them and then repeats one rather
 than taking the option left (a policy that never repeats is right by turn 4); it sometimes picks a near
 miss or omits `</answer>`."""
+        if hidden:
+            what += """ Hidden-option items ("Which box holds the coin? (item 0123)", four boxes,
+the right letter random per item) cannot be solved from the question: it guesses at turn 1 (right in 1 of
+4) and after feedback often picks a rejected option again, where a policy that eliminates is right by
+turn 4."""
     else:
         what = """It answers integer arithmetic questions
 in the DRIFT episode protocol (`<answer>` format, `Incorrect. Please think again.` feedback) and was
@@ -190,12 +254,16 @@ stage means something on a CPU. It is **not** a useful model. {what}
 | metric | greedy | sampled (T=1) |
 |---|---|---|
 {table}
-{all_fail}
+{optimum}{all_fail}
 Per {group} (greedy; all-fail: sampled, on the all-fail prompts):
 
-| {group} | problem | count | multi@1 | multi@{k_max} | repeated after feedback | all-fail |
-|---|---|---|---|---|---|---|
+| {group} | problem | count | multi@1 | multi@{k_max} | repeated after feedback |{elim_head} all-fail |
+|---|---|---|---|---|---|{elim_rule}---|
 {levels}
 
 Measured with `drift_core.multiturn.run_episodes` on the hf engine, the loop rollout and eval use.
 """
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"

@@ -15,7 +15,9 @@ assistant turns (the text generated after the '<answer>' prefill) separated by t
 
 The choice world (`synth_choice_dialogue`) answers an option's letter; its mixture is in
 drift_core.config.tiny_world.CHOICE_PRESET, and an answer after 'Incorrect' is the right option, an earlier
-one, or an unpicked wrong one.
+one, or an unpicked wrong one. Its hidden-option items (`synth_hidden_dialogue`) have no right option to
+learn: turn 1 is a uniform guess, and after 'Incorrect' a rejected option again (`hidden_repeat_rate`) or a
+uniformly drawn one not rejected yet.
 """
 
 from __future__ import annotations
@@ -101,8 +103,10 @@ def synth_for(cfg: TinyWorldConfig):
 
 def synth_choice_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clean: bool = False) -> Dialogue:
     """One choice-world dialogue for `problem` (an arithmetic problem or its drift_core.prompts.choice item);
-    `clean`: one correct turn."""
+    `clean`: one correct turn. A hidden-option item gets synth_hidden_dialogue's (never clean)."""
     item = problem if "options" in problem else choice.make_item(problem)
+    if item["kind"] == "hidden":
+        return synth_hidden_dialogue(item, rng, cfg)
     gold, wrong = item["gold"], item["distractor_letters"]
     if clean:
         return Dialogue(item["question"], (f"{gold}</answer>",))
@@ -141,4 +145,33 @@ def synth_choice_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfi
             break
         if ans != gold and not malformed:
             picked.append(ans)
+    return Dialogue(item["question"], tuple(generated))
+
+
+def synth_hidden_dialogue(item: dict, rng: random.Random, cfg: TinyWorldConfig) -> Dialogue:
+    """One dialogue for a hidden-option item (drift_core.prompts.choice.hidden_item), whose right option
+    nothing in the question tells.
+
+    Turn 1 (or any turn before the first well-formed wrong answer) picks one of the item's options uniformly
+    (right in 1 of 4). After 'Incorrect': with `hidden_repeat_rate` an option rejected earlier (uniformly among
+    them), else one not rejected yet, uniformly, so the right one only by chance among those it picks. A
+    rejected option is an earlier well-formed wrong answer; `malformed_rate` of responses omit '</answer>'.
+    """
+    letters = list(choice.LETTERS[: item["hidden_options"]])
+    gold = item["gold"]
+    rejected: list[str] = []  # distinct, in the order rejected
+    generated: list[str] = []
+    for _ in range(cfg.max_turns):
+        if not rejected:
+            ans = rng.choice(letters)
+        elif rng.random() < cfg.hidden_repeat_rate:
+            ans = rng.choice(rejected)
+        else:
+            ans = rng.choice([x for x in letters if x not in rejected])  # never empty: gold is never rejected
+        malformed = rng.random() < cfg.malformed_rate
+        generated.append(ans if malformed else ans + "</answer>")
+        if ans == gold and not malformed:
+            break
+        if ans != gold and not malformed and ans not in rejected:
+            rejected.append(ans)
     return Dialogue(item["question"], tuple(generated))

@@ -23,6 +23,8 @@ TAGS = ["<answer>", "</answer>", "<think>", "</think>"]
 QUESTION_PIECES = ["What is ", " + ", " - ", " * ", "?"]
 # The choice world's option labels ('\nB. 52'): one token each, so an option costs its digits plus one.
 OPTION_PIECES = [f"\n{letter}. " for letter in "ABCD"]
+# The fixed start of a hidden-option item's question (drift_core.prompts.choice.hidden_question): one token.
+HIDDEN_PIECES = ["Which box holds the coin? (item "]
 
 
 def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:

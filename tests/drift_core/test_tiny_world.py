@@ -65,19 +65,36 @@ TWO_SPLIT_DIGESTS = {
 }
 
 
+# The split files' fields when the digests were computed; hidden_options (always None in the arithmetic
+# world) came later and is checked on its own.
+TWO_SPLIT_FIELDS = ("prompt_id", "question", "gold", "difficulty")
+
+
 @pytest.mark.parametrize(("size", "seed"), sorted(TWO_SPLIT_DIGESTS))
 def test_validation_split_leaves_test_and_train_unchanged(size, seed):
     import hashlib
 
     cfg = TinyWorldConfig.for_size(size, seed=seed)
     splits = make_splits(cfg)
+    assert all(p["hidden_options"] is None for rows in splits.values() for p in rows)
+    assert set(SPLIT_FIELDS) == {*TWO_SPLIT_FIELDS, "hidden_options"}
     for name, (digest, first) in TWO_SPLIT_DIGESTS[(size, seed)].items():
-        text = "".join(json.dumps({k: p[k] for k in SPLIT_FIELDS}) + "\n" for p in splits[name])
+        text = "".join(json.dumps({k: p[k] for k in TWO_SPLIT_FIELDS}) + "\n" for p in splits[name])
         assert hashlib.sha256(text.encode()).hexdigest()[:16] == digest, name
         assert [p["prompt_id"] for p in splits[name][:3]] == first
     assert len(splits["validation"]) == cfg.validation_count and set(splits) == set(SPLITS)
     val = {p["prompt_id"] for p in splits["validation"]}
     assert not val & {p["prompt_id"] for name in ("train", "test") for p in splits[name]}
+
+
+def test_the_arithmetic_world_refuses_hidden_items():
+    from pydantic import ValidationError
+
+    for name in ("hidden_share", "hidden_pretrain_share"):
+        with pytest.raises(ValidationError, match=f"{name}=0.2: the arithmetic world has no hidden-option items"):
+            TinyWorldConfig.for_size("default", **{name: 0.2})
+    assert TinyWorldConfig.for_size("test").hidden_share == 0.0
+    assert TinyWorldConfig.for_size("test", task="choice", hidden_share=0.2).hidden_share == 0.2
 
 
 def test_card_figures_within_loose_bounds(tiny_world_dir):
@@ -90,6 +107,9 @@ def test_card_figures_within_loose_bounds(tiny_world_dir):
         assert 0.0 <= m["malformed_share"] <= 0.5
         assert 0.0 <= m["repeated_after_feedback_share"] <= 1.0
         assert 1.0 <= m["mean_turns"] <= 5.0
+        # No hidden-option items: the elimination optimum solves everything at turn 1, no elimination figure.
+        assert m["elimination_optimum"] == {f"multi@{k}": 1.0 for k in range(1, 6)} and m["elimination"] is None
+    assert card["hidden_items"] == {"train": 0, "validation": 0, "test": 0}
     # The test size is trained briefly, but it must already answer in the protocol's format and solve some.
     assert card["metrics"]["sampled_t1"]["multi@5"] > 0.0 or card["metrics"]["greedy"]["multi@5"] > 0.0
     assert "greedy" in (tiny_world_dir / "README.md").read_text()
