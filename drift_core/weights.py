@@ -11,12 +11,15 @@ the rows a write replaces from sql/tables/<table>.sql:
     weight_groups       one row per prompt group and weighting
     weight_diagnostics  one row per run and weighting
 The `weights` view joins weightings + weight_rows + weight_groups + returns (docs/design.md §5).
-A weighting is keyed by (scheme, beta_spec, gamma, repeat_penalty_lambda); recomputing one replaces its
-rows, others stay; recomputing returns deletes the weightings computed from them (the runner's
-invalidation). repeat_penalty_lambda is protocol.repeat_penalty_lambda (the reference's 0.5 by default).
+A weighting is keyed by every option that changes its rows (KEY_COLUMNS: run_id, scheme, beta_spec,
+gamma, repeat_penalty_lambda, target_ess, all_fail_zero, weight_cap, beta_pool; `weighting_key` gives
+their canonical values, drift_core/config/weights.py KEY_FIELDS the config field of each); recomputing
+one replaces its rows, others stay; recomputing returns deletes the weightings computed from them (the
+runner's invalidation). repeat_penalty_lambda is protocol.repeat_penalty_lambda (0.5 by default).
 `returns` rows of a run are reused while its shard files are unchanged (table returns_state);
 `compute_returns` fills them ahead (import-jsonl does, so a first `drift weights` only weights).
-`training_set` reads one weighting back, joined to the messages, for the trainer.
+`training_set` reads one weighting back by its whole key, joined to the messages, for the trainer
+(`config_training_set`: the weighting a WeightsConfig names).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from drift_core import sqlfiles
-from drift_core.config.weights import SCHEMES, WeightsConfig
+from drift_core.config.weights import KEY_FIELDS, SCHEMES, WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.sqlfiles import materialise, run_sql, sql_relation, temp_table
 from drift_core.store import Workspace
@@ -45,6 +48,13 @@ WEIGHTING_TABLES = sqlfiles.in_build_order({"weightings", "weight_rows", "weight
 # The reference's repeat-penalty scale (protocol.repeat_penalty_lambda's default): what callers that do
 # not pass one get, and what warehouses from before the column computed with.
 DEFAULT_REPEAT_PENALTY_LAMBDA = 0.5
+# The columns that tell one weighting of a run from another (sql/tables/weightings.sql `unique:`): one or
+# more per key field of WeightsConfig (KEY_FIELDS), then the returns' repeat_penalty_lambda.
+KEY_COLUMNS = (*(c for cols in KEY_FIELDS.values() for c in cols), "repeat_penalty_lambda")
+# What the key stores for an option that does not apply (or is off): no cap clips at +infinity (min(w,
+# inf) = w); target_ess only applies to beta 'auto' (valid targets are in (0, 1], so 0 is no target).
+NO_CAP = math.inf
+NO_TARGET_ESS = 0.0
 # beta='auto' searches this range (log scale); beyond it the weights are hard filtering or uniform.
 AUTO_BETA_RANGE = (1e-3, 1e3)
 AUTO_BETA_STEPS = 40
@@ -83,6 +93,8 @@ class WeightsSummary:
     seconds: float = 0.0
     returns_reused: bool = False  # the runs' returns at this gamma and lambda were up to date
     repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA  # the returns' repeat-penalty scale
+    all_fail_zero: bool = False  # drift-ext option in effect (part of the key)
+    weight_cap: float | None = None  # drift-ext option in effect (None: no cap; part of the key)
 
     @property
     def mean_ess_fraction(self) -> float | None:
@@ -135,6 +147,57 @@ def beta_spec(scheme: str, beta: float | str) -> str:
     return repr(value)
 
 
+def weighting_key(scheme: str, beta: float | str, gamma: float, *, runs: list[str], target_ess: float,
+                  all_fail_zero: bool, weight_cap: float | None,
+                  repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> dict:
+    """The key of a weighting as the SQL binds it (one value per column of KEY_COLUMNS but run_id, which
+    is each row's own), canonical so that options with the same rows get the same key: beta as
+    `beta_spec`; target_ess NO_TARGET_ESS and beta_pool [] unless beta is 'auto', when beta_pool is the
+    sorted runs whose returns chose the beta (`runs`: those weighted together); all_fail_zero false and
+    weight_cap NO_CAP unless the scheme is drift-ext (the others ignore them), weight_cap NO_CAP for
+    none. The one place both writers and readers get a key from."""
+    spec = beta_spec(scheme, beta)
+    return {"scheme": scheme, "beta_spec": spec, "gamma": float(gamma),
+            "repeat_penalty_lambda": _check_lambda(repeat_penalty_lambda),
+            **_options(scheme, spec, runs, target_ess, all_fail_zero, weight_cap)}
+
+
+def _options(scheme: str, spec: str, runs: list[str], target_ess: float, all_fail_zero: bool,
+             weight_cap: float | None) -> dict:
+    """The canonical target_ess, all_fail_zero, weight_cap (None or NO_CAP: none) and beta_pool."""
+    auto, ext = spec == "auto", scheme == "drift-ext"
+    capped = ext and weight_cap is not None and weight_cap != NO_CAP
+    return {
+        "target_ess": float(target_ess) if auto else NO_TARGET_ESS,
+        "all_fail_zero": bool(all_fail_zero) and ext,
+        "weight_cap": float(weight_cap) if capped else NO_CAP,
+        "beta_pool": sorted(set(runs)) if auto else [],
+    }
+
+
+def config_key(cfg: WeightsConfig, runs: list[str], repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA
+               ) -> dict:
+    """weighting_key of a config, for the runs weighted together (`runs`)."""
+    return weighting_key(cfg.scheme, cfg.beta, cfg.gamma, runs=runs, target_ess=cfg.target_ess,
+                         all_fail_zero=cfg.all_fail_zero, weight_cap=cfg.weight_cap,
+                         repeat_penalty_lambda=repeat_penalty_lambda)
+
+
+def describe_key(key: dict, *, label: str = " ") -> str:
+    """The options of a key that are not the defaults, for messages: ' weight_cap=1.5 all_fail_zero'
+    (each after `label`); '' when none."""
+    parts = []
+    if key["target_ess"] != NO_TARGET_ESS:
+        parts.append(f"target_ess={key['target_ess']:g}")
+    if key["all_fail_zero"]:
+        parts.append("all_fail_zero")
+    if key["weight_cap"] != NO_CAP:
+        parts.append(f"weight_cap={key['weight_cap']:g}")
+    if len(key["beta_pool"]) > 1:
+        parts.append(f"beta_pool={','.join(key['beta_pool'])}")
+    return "".join(label + p for p in parts)
+
+
 def shard_signature(workspace: Workspace, run_id: str) -> str:
     """Digest of a run's trajectories shard files (name, size, mtime): changes when a shard is added
     or rewritten (shards are written to a temp file and renamed, never edited in place)."""
@@ -146,6 +209,7 @@ def shard_signature(workspace: Workspace, run_id: str) -> str:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     _drop_old_layout(con)
     _add_lambda_column(con)
+    _add_option_columns(con)
     sqlfiles.ensure_tables(con, DERIVED_TABLES)
 
 
@@ -161,6 +225,17 @@ def _add_lambda_column(con: duckdb.DuckDBPyConnection) -> None:
     0.5: label their rows so (one time; nothing is recomputed)."""
     if run_sql(con, "lookups/old_lambda_layout").fetchone()[0]:
         run_sql(con, "migrations/add_repeat_penalty_lambda")
+
+
+def _add_option_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses from before target_ess, beta_pool, all_fail_zero and weight_cap were key columns
+    (weightings, weight_diagnostics): label the rows that can be labelled truthfully, drop the others
+    (one time; see sql/migrations/add_weighting_options.sql)."""
+    if run_sql(con, "lookups/old_options_layout").fetchone()[0]:
+        with sqlfiles.transaction(con):
+            run_sql(con, "migrations/add_weighting_options")
+        with sqlfiles.transaction(con):  # DuckDB: no NOT NULL on a table with updates in the transaction
+            run_sql(con, "migrations/weighting_options_not_null")
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -187,25 +262,17 @@ def compute_weights(
     t0 = time.perf_counter()
     _check_cfg(cfg)
     lam = _check_lambda(repeat_penalty_lambda)
-    spec = beta_spec(cfg.scheme, cfg.beta)
     with _warehouse(workspace, memory_limit) as con:
         runs = _resolve_runs(con, run_id or cfg.run_id)
+        key = config_key(cfg, runs, lam)
+        spec = key["beta_spec"]
         signatures = _stale_returns(workspace, con, runs, cfg.gamma, lam)
         reuse = signatures is None
         with _transaction(con):
             if not reuse:  # the runs' shards changed (or are new) since their returns at this gamma and lambda
                 _write_returns(con, runs, signatures, cfg.gamma, lam)
             beta, target_met = _resolve_beta(con, cfg, runs, lam)
-            params = {
-                "run_ids": runs,
-                "gamma": cfg.gamma,
-                "repeat_penalty_lambda": lam,
-                "scheme": cfg.scheme,
-                "beta": beta,
-                "beta_spec": spec,
-                "all_fail_zero": cfg.all_fail_zero,
-                "weight_cap": cfg.weight_cap,
-            }
+            params = {"run_ids": runs, "beta": beta, **key}
             rows = write_weighting(con, params)
             diags = _read_diagnostics(con, params)
             broken = [d.run_id for d in diags if not math.isfinite(d.max_weight)]
@@ -228,6 +295,8 @@ def compute_weights(
         seconds=time.perf_counter() - t0,
         returns_reused=reuse,
         repeat_penalty_lambda=lam,
+        all_fail_zero=key["all_fail_zero"],
+        weight_cap=None if key["weight_cap"] == NO_CAP else key["weight_cap"],
     )
 
 
@@ -270,8 +339,13 @@ def _transaction(con: duckdb.DuckDBPyConnection):
 
 def write_weighting(con: duckdb.DuckDBPyConnection, params: dict) -> int:
     """Materialise one weighting (WEIGHTING_TABLES in build order) from the returns at params['gamma']
-    and params['repeat_penalty_lambda']; returns its number of weight rows. params: run_ids, gamma,
-    repeat_penalty_lambda, scheme, beta, beta_spec, all_fail_zero, weight_cap (see sql/weight_rows.sql)."""
+    and params['repeat_penalty_lambda']; returns its number of weight rows. params: run_ids, beta (the
+    value used, None for uniform / rft) and the key: scheme, beta_spec, gamma, repeat_penalty_lambda,
+    target_ess, all_fail_zero, weight_cap, beta_pool (see sql/weight_rows.sql), as `weighting_key` gives
+    them; the options are made canonical here too (weight_cap None: no cap), so that the same rows never
+    get two keys."""
+    params = {**params, **_options(params["scheme"], params["beta_spec"], params["run_ids"], params["target_ess"],
+                                   params["all_fail_zero"], params["weight_cap"])}
     with sqlfiles.transaction(con):
         written = {t: materialise(con, t, params) for t in WEIGHTING_TABLES}
     return written["weight_rows"]
@@ -385,34 +459,111 @@ def _read_diagnostics(con, params: dict) -> list[RunDiagnostics]:
 
 def training_set(
     con: duckdb.DuckDBPyConnection, *, run_id: str, scheme: str, gamma: float, beta: float | str,
-    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA,
+    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA, target_ess: float = 0.5,
+    all_fail_zero: bool = False, weight_cap: float | None = None, beta_pool: list[str] | None = None,
 ) -> pa.Table:
     """The weighted SFT set of one run and weighting: run_id, prompt_id, sample_idx, messages
     (list<struct<role, content>>), weight (double), plus return, solved, num_turns, t_star, scheme,
-    beta, gamma. Ordered by (prompt_id, sample_idx). Raises DriftError naming the weighting if absent."""
+    beta, gamma. Ordered by (prompt_id, sample_idx). Raises DriftError naming the weighting if absent.
+
+    The weighting is named by its whole key (`weighting_key`): the options default to WeightsConfig's
+    and count only where they apply (weight_cap and all_fail_zero for drift-ext, target_ess for beta
+    'auto'); beta_pool, for beta 'auto': the runs weighted together, which chose the beta (default
+    [run_id], i.e. weighted alone)."""
     if scheme not in SCHEMES:
         raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-    spec = beta_spec(scheme, beta)
-    lam = _check_lambda(repeat_penalty_lambda)
-    params = {"run_id": run_id, "scheme": scheme, "beta_spec": spec, "gamma": float(gamma),
-              "repeat_penalty_lambda": lam}
-    asked = f"scheme {scheme}, beta {spec}, gamma {gamma}" + _lambda_note(lam)
+    key = weighting_key(scheme, beta, gamma, runs=list(beta_pool or [run_id]), target_ess=target_ess,
+                        all_fail_zero=all_fail_zero, weight_cap=weight_cap, repeat_penalty_lambda=repeat_penalty_lambda)
+    return _read_training_set(con, run_id, key, beta)
+
+
+def config_training_set(con: duckdb.DuckDBPyConnection, cfg: WeightsConfig, run_id: str, *,
+                        runs: list[str] | None = None,
+                        repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
+    """training_set of `run_id` in the weighting `cfg` names, all of its key from the config. runs: the
+    runs it was computed with (they matter for beta 'auto' only); default what compute_weights(cfg)
+    weights together: cfg.run_id, else every run in the warehouse."""
+    if runs is None:
+        runs = [cfg.run_id] if cfg.run_id else list_runs(con)
+    return training_set(con, run_id=run_id, scheme=cfg.scheme, gamma=cfg.gamma, beta=cfg.beta,
+                        repeat_penalty_lambda=repeat_penalty_lambda, target_ess=cfg.target_ess,
+                        all_fail_zero=cfg.all_fail_zero, weight_cap=cfg.weight_cap, beta_pool=runs)
+
+
+def training_set_if_unique(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, scheme: str, gamma: float, beta: float | str,
+    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA,
+) -> pa.Table:
+    """For callers that name a weighting without its options (target_ess, all_fail_zero, weight_cap,
+    beta_pool): training_set of the one weighting of `run_id` with this scheme, beta, gamma and lambda.
+    When several such weightings (differing in options) are stored, raises DriftError naming them rather
+    than choose; prefer training_set / config_training_set, which take the whole key."""
+    if scheme not in SCHEMES:
+        raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    key = weighting_key(scheme, beta, gamma, runs=[run_id], target_ess=0.5, all_fail_zero=False,
+                        weight_cap=None, repeat_penalty_lambda=repeat_penalty_lambda)
+    partial = ("scheme", "beta_spec", "gamma", "repeat_penalty_lambda")
+    matches = [k for k in _available(con, run_id) if all(k[c] == key[c] for c in partial)]
+    if len(matches) > 1:
+        named = "; ".join(describe_key(k, label=" ").strip() or "no options" for k in matches)
+        raise DriftError(
+            f"run {run_id!r} has {len(matches)} weightings with scheme {scheme}, beta {key['beta_spec']}, gamma "
+            f"{gamma}{_lambda_note(key['repeat_penalty_lambda'])} that differ in their options ({named}); "
+            "name one with all its options (weights.target_ess, all_fail_zero, weight_cap)"
+        )
+    return _read_training_set(con, run_id, matches[0] if matches else key, beta)
+
+
+def _available(con, run_id: str) -> list[dict]:
+    """The keys of the weightings computed for a run (empty when there are no weights yet)."""
+    try:
+        rel = run_sql(con, "lookups/available_weightings", {"run_id": run_id})
+    except duckdb.CatalogException:
+        return []
+    except duckdb.BinderException:
+        raise DriftError(_OLD_WAREHOUSE) from None
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+_OLD_WAREHOUSE = ("this warehouse's weights are from an older drift (without every weighting option in their key); "
+                  "run `drift weights` once to update it")
+
+
+def _read_training_set(con, run_id: str, key: dict, beta: float | str) -> pa.Table:
+    params = {"run_id": run_id, **key}
+    lam = key["repeat_penalty_lambda"]
+    asked = (f"scheme {key['scheme']}, beta {key['beta_spec']}, gamma {key['gamma']:g}" + _lambda_note(lam)
+             + describe_key(key, label=", "))
     try:
         table = sql_relation(con, "training_set", params).to_arrow_table()
     except duckdb.CatalogException:
         raise DriftError(
             f"no weights in this warehouse yet (asked for run {run_id!r}, {asked}); run `drift weights` first"
         ) from None
+    except duckdb.BinderException:
+        raise DriftError(_OLD_WAREHOUSE) from None
     if table.num_rows == 0:
-        have = run_sql(con, "lookups/available_weightings", {"run_id": run_id}).fetchall()
-        known = "; ".join(f"{s} beta={b} gamma={g}" + _lambda_note(lm, " repeat_penalty_lambda=")
-                          for s, b, _, g, lm in have) or "none"
-        command = f"drift weights --scheme {scheme} --beta {beta} --gamma {gamma}" + _lambda_note(
-            lam, " --set protocol.repeat_penalty_lambda=")
-        raise DriftError(
-            f"no weights for run {run_id!r} with {asked}; computed for this run: {known}. Run `{command}` first"
-        )
+        known = "; ".join(f"{k['scheme']} beta={k['beta_spec']} gamma={k['gamma']:g}"
+                          + _lambda_note(k["repeat_penalty_lambda"], " repeat_penalty_lambda=") + describe_key(k)
+                          for k in _available(con, run_id)) or "none"
+        raise DriftError(f"no weights for run {run_id!r} with {asked}; computed for this run: {known}. "
+                         f"Run `{_weights_command(key, beta, run_id)}` first")
     return table
+
+
+def _weights_command(key: dict, beta: float | str, run_id: str) -> str:
+    """The `drift weights` command line that computes the weighting `key` names."""
+    cmd = f"drift weights --scheme {key['scheme']} --beta {beta} --gamma {key['gamma']:g}"
+    if key["target_ess"] != NO_TARGET_ESS:
+        cmd += f" --target-ess {key['target_ess']:g}"
+    if key["all_fail_zero"]:
+        cmd += " --all-fail-zero"
+    if key["weight_cap"] != NO_CAP:
+        cmd += f" --weight-cap {key['weight_cap']:g}"
+    if key["beta_pool"] == [run_id]:
+        cmd += f" --run-id {run_id}"
+    return cmd + _lambda_note(key["repeat_penalty_lambda"], " --set protocol.repeat_penalty_lambda=")
 
 
 def _lambda_note(lam: float, label: str = ", repeat_penalty_lambda ") -> str:

@@ -1,12 +1,14 @@
 -- training_set: the weighted SFT dataset of one run and weighting: each trajectory's messages with
 -- its weight (the trainer learns the last assistant message given the ones before it, docs/design.md §1).
--- Params: $run_id, $scheme, $beta_spec, $gamma, $repeat_penalty_lambda. Ordered by (prompt_id, sample_idx)
--- for reproducibility.
+-- Params: $run_id and the weighting's whole key (sql/tables/weightings.sql; drift_core/weights.py
+-- weighting_key): $scheme, $beta_spec, $gamma, $repeat_penalty_lambda, $target_ess, $all_fail_zero,
+-- $weight_cap, $beta_pool. Ordered by (prompt_id, sample_idx) for reproducibility.
 with weights_in as (
     select run_id, prompt_id, sample_idx, scheme, beta, gamma, "return", solved, weight
     from weights
     where run_id = $run_id and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda
+        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
+        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
 ),
 
 trajectories_in as (

@@ -3,13 +3,14 @@
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
--- Params: $run_ids varchar[], $scheme, $beta_spec, $gamma, $repeat_penalty_lambda (the weighting's
--- rows are replaced).
+-- Params: $run_ids varchar[] and the weighting's key (sql/weightings.sql): $scheme, $beta_spec, $gamma,
+-- $repeat_penalty_lambda, $target_ess, $all_fail_zero, $weight_cap, $beta_pool (its rows are replaced).
 with weighting_in as (
     select weighting_id, run_id, beta
     from weightings
     where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda
+        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
+        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
 ),
 
 groups_in as (
@@ -53,7 +54,11 @@ final as (
         case when weight_total > 0 then coalesce(all_fail_weight, 0.0) / weight_total end as all_fail_weight_share,
         weight_total / trajectories as mean_weight,
         max_weight,
-        zero_weights / trajectories as zero_weight_share
+        zero_weights / trajectories as zero_weight_share,
+        $target_ess::double as target_ess,
+        $all_fail_zero::boolean as all_fail_zero,
+        $weight_cap::double as weight_cap,
+        $beta_pool::varchar[] as beta_pool
     from per_run
 )
 

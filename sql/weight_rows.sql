@@ -4,15 +4,17 @@
 --     w_i = exp(s_i - m) / (mean_{j in G} exp(s_j - m) + 1e-12)      (so mean_G w = 1; no overflow)
 -- uniform: w = 1.  rft: w = 1 if solved else 0.
 -- drift-ext: drift, then (opt-in) w = 0 in prompts with no solved trajectory, then w = min(w, cap).
--- Params: $run_ids varchar[], $gamma, $repeat_penalty_lambda, $scheme, $beta (NULL for uniform/rft),
---         $beta_spec, $all_fail_zero boolean, $weight_cap (NULL: none). Reads the returns table at
---         $gamma and $repeat_penalty_lambda.
+-- Params: $run_ids varchar[], $beta (NULL for uniform/rft) and the weighting's key (sql/weightings.sql):
+--         $scheme, $beta_spec, $gamma, $repeat_penalty_lambda, $target_ess, $all_fail_zero boolean,
+--         $weight_cap ('infinity': none), $beta_pool. Reads the returns table at $gamma and
+--         $repeat_penalty_lambda.
 -- Integers, doubles and `solved` only (fast to write); read them through the `weights` view.
 with weighting_in as (
     select weighting_id, run_id
     from weightings
     where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda
+        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
+        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
 ),
 
 returns_in as (

@@ -8,9 +8,10 @@ from prefect import task
 
 from drift_core import progress
 from drift_core.config import ProtocolConfig, TrainConfig
+from drift_core.config.weights import WeightsConfig
 from drift_core.stages.model import ModelRef
 from drift_core.stages.train import TrainInputs, train_stage
-from drift_core.stages.weights import training_rows
+from drift_core.stages.weights import config_rows
 from drift_core.store import Workspace
 from tasks.logs import run_logger
 from tasks.stage import StageResult, cache_key
@@ -27,8 +28,9 @@ class TrainResult(StageResult):
 def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol: ProtocolConfig,
                cfg: TrainConfig) -> TrainResult:
     ws = Workspace(workspace)
-    rows = training_rows(ws, weights.run_id, weights.scheme, weights.gamma, weights.beta,
-                         weights.repeat_penalty_lambda)
+    # The weighting the weights stage computed, by its whole key (every option that changes its rows).
+    rows = config_rows(ws, WeightsConfig.model_validate(weights.params), weights.run_id, runs=[weights.run_id],
+                       repeat_penalty_lambda=weights.repeat_penalty_lambda)
     out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
                       progress=progress.active())
     res = out.result

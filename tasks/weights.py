@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import task
 
 from drift_core.config import WeightsConfig
-from drift_core.stages.weights import training_rows, weights_stage
+from drift_core.stages.weights import config_rows, weights_stage
 from drift_core.store import Workspace
 from tasks.logs import run_logger
 from tasks.rollout import RolloutResult
@@ -39,7 +39,8 @@ def weights_task(workspace: str, rollout: RolloutResult, cfg: WeightsConfig,
     # Weights are a deterministic function of the rollout, the config and this code: the key is the content.
     fp = input_fingerprint(CODE, {"rollout": rollout, "cfg": cfg, "repeat_penalty_lambda": repeat_penalty_lambda})
     out = ws.root / "artifacts" / "weights" / fp
-    table = training_rows(ws, rollout.run_id, cfg.scheme, cfg.gamma, cfg.beta, repeat_penalty_lambda)
+    # The weighting just computed, by its whole key (weights_stage weighted this run alone).
+    table = config_rows(ws, cfg, rollout.run_id, runs=[rollout.run_id], repeat_penalty_lambda=repeat_penalty_lambda)
     files = [ws.portable(weight_distribution(
         table.column("weight").to_pylist(), table.column("solved").to_pylist(), out / "weight_distribution.png",
     ))]

@@ -48,8 +48,11 @@ def print_summary(s: WeightsSummary) -> None:
     beta = "-" if s.beta is None else f"{s.beta:g}" + (" (auto)" if s.beta_spec == "auto" else "")
     returns = "reused" if s.returns_reused else "computed"
     lam = "" if s.repeat_penalty_lambda == 0.5 else f", repeat_penalty_lambda {s.repeat_penalty_lambda:g}"
-    heading = (f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}{lam}: {s.rows:,} rows in {s.seconds:.2f} s "
-               f"(returns {returns})")
+    options = "".join([f", target_ess {s.target_ess:g}" if s.target_ess is not None else "",
+                       ", all_fail_zero" if s.all_fail_zero else "",
+                       f", weight_cap {s.weight_cap:g}" if s.weight_cap is not None else ""])
+    heading = (f"weights: {s.scheme}, beta {beta}, gamma {s.gamma:g}{lam}{options}: {s.rows:,} rows in "
+               f"{s.seconds:.2f} s (returns {returns})")
     t = Table()
     t.add_column("diagnostic")
     for r in s.runs:
@@ -87,13 +90,18 @@ def export_dataset_cmd(
     scheme: str | None = typer.Option(None, help="drift | uniform | rft | drift-ext"),
     gamma: float | None = typer.Option(None, help="Per-turn discount of the weighting."),
     beta: str | None = typer.Option(None, help="beta of the weighting (a number or 'auto')."),
+    target_ess: float | None = typer.Option(None, help="beta=auto: the ESS/n target of the weighting."),
+    all_fail_zero: bool | None = typer.Option(None, help="drift-ext: the weighting's all-fail-zero option."),
+    weight_cap: float | None = typer.Option(None, help="drift-ext: the weighting's weight cap."),
     run_id: str | None = typer.Option(None, help="Run (default: the only run in the warehouse)."),
     fmt: str | None = typer.Option(None, "--format", help="parquet | jsonl (default: from the suffix)."),
     drop_zero: bool = typer.Option(False, help="Leave out trajectories with weight 0."),
 ) -> None:
-    """Write the weighted training set (messages + weight) of a computed weighting."""
+    """Write the weighted training set (messages + weight) of a computed weighting: the one its options
+    name (all of them are its key, as for `drift weights`)."""
     cfg = resolve_config(
         config, set_, workspace, weights__scheme=scheme, weights__gamma=gamma, weights__beta=beta_value(beta),
+        weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
         weights__run_id=run_id,
     )
     run_id, rows, written = export_dataset(Workspace(cfg.workspace), cfg.weights, out, fmt, drop_zero,

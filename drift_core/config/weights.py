@@ -12,7 +12,10 @@ SCHEMES = ("drift", "uniform", "rft", "drift-ext")
 
 
 class WeightsConfig(StageConfig):
-    """Which weighting scheme turns trajectory returns into SFT weights."""
+    """Which weighting scheme turns trajectory returns into SFT weights.
+
+    Adding a field: declare it in KEY_FIELDS (it changes a weighting's rows, so it is a column of the
+    weighting's key) or in NOT_KEY_FIELDS (with the reason), below; a test refuses an undeclared one."""
 
     scheme: Literal["drift", "uniform", "rft", "drift-ext"] = Field(
         "drift",
@@ -43,3 +46,24 @@ class WeightsConfig(StageConfig):
         if v != "auto" and not (v > 0.0 and v < float("inf")):
             raise ValueError("beta must be a finite number > 0 or 'auto'")
         return v
+
+
+# A weighting's key (docs/weights.md): the columns of sql/tables/weightings.sql's `unique:` line, each
+# filled from a field here, plus protocol.repeat_penalty_lambda (the returns weighted). Every field
+# that changes the rows a weighting computes is a key field, so that weightings differing in it
+# coexist and readers (training_set, export-dataset, train) get the one their config names. An
+# option that does not apply is stored as one canonical value (drift_core.weights.weighting_key).
+# tests/drift_core/test_weights.py checks that every field is declared in exactly one of the two
+# and that these columns are the table's key, and changes each key field on one run.
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    # the weighted run, and with beta 'auto' the runs that chose the one beta ([] otherwise)
+    "run_id": ("run_id", "beta_pool"),
+    "scheme": ("scheme",),
+    "beta": ("beta_spec",),  # as asked for: 'auto', the number as text, 'none' (the value used: `beta`)
+    "gamma": ("gamma",),
+    "target_ess": ("target_ess",),  # beta 'auto' only; 0 otherwise
+    "all_fail_zero": ("all_fail_zero",),  # drift-ext only; false otherwise
+    "weight_cap": ("weight_cap",),  # drift-ext only; +infinity when there is no cap
+}
+# Fields that do not change a weighting's rows (e.g. SPEED_ONLY ones), each with the reason. None yet.
+NOT_KEY_FIELDS: dict[str, str] = {}

@@ -13,7 +13,7 @@ from drift_core.config.train import TrainConfig
 from drift_core.errors import DriftError
 from drift_core.fingerprint import code_fingerprint, digest
 from drift_core.stages.model import ModelRef, base_model
-from drift_core.stages.weights import pick_run, training_rows
+from drift_core.stages.weights import config_rows, pick_run
 from drift_core.store import Workspace
 
 
@@ -38,7 +38,7 @@ def train_inputs(ws: Workspace, cfg: PipelineConfig, *, data: str | Path | None 
         return TrainInputs(read_rows(Path(data)), base_model(ws, None, cfg.rollout, model), Path(data).stem)
     w = cfg.weights
     run = pick_run(ws, w.run_id or cfg.rollout.run_id)
-    rows = training_rows(ws, run, w.scheme, w.gamma, w.beta, cfg.protocol.repeat_penalty_lambda)
+    rows = config_rows(ws, w, run, repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)  # its whole key
     return TrainInputs(rows, base_model(ws, run, cfg.rollout, model), f"{run}-{w.scheme}")
 
 

@@ -13,8 +13,9 @@ from drift_core.weights import (
     DEFAULT_REPEAT_PENALTY_LAMBDA,
     WeightsSummary,
     compute_weights,
+    config_training_set,
     list_runs,
-    training_set,
+    training_set_if_unique,
 )
 
 
@@ -43,13 +44,26 @@ def pick_run(ws: Workspace, run_id: str | None) -> str:
     raise DriftError(f"several rollout runs in this workspace ({', '.join(runs)}); pick one with --run-id")
 
 
-def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: float | str,
-                  repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
-    """The weighted SFT set of one computed weighting (messages + weight; see drift_core.weights)."""
+def config_rows(ws: Workspace, cfg: WeightsConfig, run_id: str, *, runs: list[str] | None = None,
+                repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
+    """The weighted SFT set (messages + weight) of `run_id` in the weighting `cfg` names: its whole key
+    (drift_core.weights.config_training_set; runs: those weighted together, default as compute_weights)."""
     con = ws.connect(read_only=True)
     try:
-        return training_set(con, run_id=run_id, scheme=scheme, gamma=gamma, beta=beta,
-                            repeat_penalty_lambda=repeat_penalty_lambda)
+        return config_training_set(con, cfg, run_id, runs=runs, repeat_penalty_lambda=repeat_penalty_lambda)
+    finally:
+        con.close()
+
+
+def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: float | str,
+                  repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
+    """The weighted SFT set of the one computed weighting of `run_id` with this scheme, beta, gamma and
+    lambda, whatever its other options; a DriftError when several differ in them (callers that have the
+    config: use config_rows, which names the whole key)."""
+    con = ws.connect(read_only=True)
+    try:
+        return training_set_if_unique(con, run_id=run_id, scheme=scheme, gamma=gamma, beta=beta,
+                                      repeat_penalty_lambda=repeat_penalty_lambda)
     finally:
         con.close()
 
@@ -57,11 +71,12 @@ def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: f
 def export_dataset(ws: Workspace, cfg: WeightsConfig, out: Path, fmt: str | None = None,
                    drop_zero: bool = False, *,
                    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> tuple[str, int, str]:
-    """Write one weighting's training set to .parquet/.jsonl: (run_id, rows written, format)."""
+    """Write the training set of the weighting `cfg` names (all of its key) to .parquet/.jsonl:
+    (run_id, rows written, format)."""
     from drift_core.jsonl_io import write_dataset
 
     run_id = pick_run(ws, cfg.run_id)
-    table = training_rows(ws, run_id, cfg.scheme, cfg.gamma, cfg.beta, repeat_penalty_lambda)
+    table = config_rows(ws, cfg, run_id, repeat_penalty_lambda=repeat_penalty_lambda)
     if drop_zero:
         import pyarrow.compute as pc
 

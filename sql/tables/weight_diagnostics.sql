@@ -1,8 +1,8 @@
--- weight_diagnostics: one row per run x weighting (same key as weights minus the trajectory);
+-- weight_diagnostics: one row per run x weighting (the key of weightings, sql/tables/weightings.sql);
 -- built by sql/weight_diagnostics.sql. Ratios are NULL when undefined (no weight at all).
--- key: run_id, scheme, beta_spec, gamma, repeat_penalty_lambda
+-- key: run_id, beta_pool, scheme, beta_spec, gamma, target_ess, all_fail_zero, weight_cap, repeat_penalty_lambda
 -- depends: weightings, weight_groups
--- scope: run_id in $run_ids, scheme = $scheme, beta_spec = $beta_spec, gamma = $gamma, repeat_penalty_lambda = $repeat_penalty_lambda
+-- scope: run_id in $run_ids, scheme = $scheme, beta_spec = $beta_spec, gamma = $gamma, repeat_penalty_lambda = $repeat_penalty_lambda, target_ess = $target_ess, all_fail_zero = $all_fail_zero, weight_cap = $weight_cap, beta_pool = $beta_pool
 create table if not exists weight_diagnostics (
     run_id                varchar not null,
     scheme                varchar not null,
@@ -19,5 +19,9 @@ create table if not exists weight_diagnostics (
     all_fail_weight_share double,           -- sum of w in all-fail prompts / sum of all w
     mean_weight           double not null,
     max_weight            double not null,
-    zero_weight_share     double not null   -- share of trajectories with w = 0
+    zero_weight_share     double not null,  -- share of trajectories with w = 0
+    target_ess            double not null,  -- the rest of the weighting's key (see weightings)
+    all_fail_zero         boolean not null,
+    weight_cap            double not null,
+    beta_pool             varchar[] not null
 );

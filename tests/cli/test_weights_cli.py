@@ -124,3 +124,29 @@ def test_import_bad_file_exit_1(tmp_path, capsys):
     bad.write_text(good + '{"prompt_id": \n' + good)
     rc, _, err = drift(capsys, "import-jsonl", bad, "-w", tmp_path / "ws")
     assert rc == 1 and "bad.jsonl:2:" in err
+
+
+def test_a_second_weight_cap_keeps_the_first_weighting(ws, tmp_path, capsys):
+    """weights --weight-cap 1.5, then --weight-cap 3.0 on the same run: both kept, and the cap-1.5 config
+    exports the cap-1.5 rows (as computed alone), not the cap-3.0 ones."""
+    ext = ["--scheme", "drift-ext", "--beta", "0.1"]
+    rc, out, err = drift(capsys, "weights", "-w", ws, *ext, "--weight-cap", "1.5")
+    assert rc == 0 and "weight_cap 1.5" in out, err
+    rc, _, err = drift(capsys, "export-dataset", tmp_path / "alone.parquet", "-w", ws, *ext, "--weight-cap", "1.5")
+    assert rc == 0, err
+    rc, out, err = drift(capsys, "weights", "-w", ws, *ext, "--weight-cap", "3.0")
+    assert rc == 0 and "weight_cap 3" in out, err
+    rc, _, err = drift(capsys, "export-dataset", tmp_path / "cap15.parquet", "-w", ws, *ext, "--weight-cap", "1.5")
+    assert rc == 0, err
+    rc, _, err = drift(capsys, "export-dataset", tmp_path / "cap30.parquet", "-w", ws, *ext, "--weight-cap", "3")
+    assert rc == 0, err
+    cap15, alone = pq.read_table(tmp_path / "cap15.parquet"), pq.read_table(tmp_path / "alone.parquet")
+    assert cap15.equals(alone) and cap15.num_rows == 48
+    assert max(cap15.column("weight").to_pylist()) == 1.5
+    assert max(pq.read_table(tmp_path / "cap30.parquet").column("weight").to_pylist()) > 1.5
+    rc, out, _ = drift(capsys, "sql", "select weight_cap, count(*) as n from weights group by 1 order by 1",
+                       "-w", ws, "--format", "csv")
+    assert rc == 0 and out.split()[1:] == ["1.5,48", "3,48"]
+    # a weighting named with another option is not there: the error names what is
+    rc, _, err = drift(capsys, "export-dataset", tmp_path / "x.parquet", "-w", ws, *ext, "--weight-cap", "2")
+    assert rc == 1 and "weight_cap=2" in err and "weight_cap=1.5; drift-ext beta=0.1 gamma=0.9 weight_cap=3" in err

@@ -5,10 +5,13 @@ import math
 import pytest
 
 from drift_core.config import WeightsConfig
+from drift_core.config.base import SPEED_ONLY
+from drift_core.config.weights import KEY_FIELDS, NOT_KEY_FIELDS
 from drift_core.errors import DriftError
 from drift_core.jsonl_io import import_jsonl
+from drift_core.sqlfiles import load_sql, run_sql, table
 from drift_core.testing.reference_records import write_jsonl
-from drift_core.weights import compute_weights, training_set
+from drift_core.weights import KEY_COLUMNS, compute_weights, config_training_set, training_set
 
 
 @pytest.fixture()
@@ -49,8 +52,10 @@ def test_beta_auto_meets_target_and_is_stored_under_auto(imported):
     lower = compute_weights(ws, WeightsConfig(beta=s.beta * 0.97))
     assert lower.runs[0].mean_ess_fraction < 0.6
     con = ws.connect(read_only=True)
-    t = training_set(con, run_id=run, scheme="drift", gamma=0.9, beta="auto")
+    t = training_set(con, run_id=run, scheme="drift", gamma=0.9, beta="auto", target_ess=0.6)
     assert t.num_rows == 96 and set(t.column("beta").to_pylist()) == {s.beta}
+    with pytest.raises(DriftError, match=r"target_ess=0.5; computed for this run: .*auto gamma=0.9 target_ess=0.6"):
+        training_set(con, run_id=run, scheme="drift", gamma=0.9, beta="auto")  # the default target: not computed
     con.close()
 
 
@@ -262,4 +267,179 @@ def test_a_warehouse_from_before_the_lambda_column_keeps_its_rows_as_lambda_half
         'select run_id, prompt_id, sample_idx, weight, "return" from weights where beta_spec = \'0.1\' order by all'
     ).fetchall() == before
     assert con.execute("select count(*) from weight_diagnostics where repeat_penalty_lambda = 0.5").fetchone()[0] == 2
+    con.close()
+
+
+# -- a weighting's key is every option that changes its rows ---------------------------------------------
+# For each key field of WeightsConfig: two configs on the same run that differ in it only. A new key field
+# needs its pair here (the test below refuses a field without one).
+KEY_FIELD_PAIRS = {
+    "scheme": ({"scheme": "drift"}, {"scheme": "rft"}),
+    "beta": ({"beta": 0.1}, {"beta": 0.3}),
+    "gamma": ({"gamma": 0.9}, {"gamma": 0.5}),
+    "target_ess": ({"beta": "auto", "target_ess": 0.5}, {"beta": "auto", "target_ess": 0.8}),
+    "all_fail_zero": ({"scheme": "drift-ext", "all_fail_zero": False}, {"scheme": "drift-ext", "all_fail_zero": True}),
+    "weight_cap": ({"scheme": "drift-ext", "weight_cap": 1.5}, {"scheme": "drift-ext", "weight_cap": 3.0}),
+    # beta 'auto' chosen on this run alone, or on all runs of the warehouse together (run_id None)
+    "run_id": ({"beta": "auto", "run_id": "RUN"}, {"beta": "auto", "run_id": None}),
+}
+# For each field declared outside the key: a second value, which must leave the rows as they are.
+NOT_KEY_FIELD_VALUES: dict[str, object] = {}
+
+
+def test_every_weights_field_is_declared_in_or_out_of_the_key():
+    fields = set(WeightsConfig.model_fields)
+    assert set(KEY_FIELDS) | set(NOT_KEY_FIELDS) == fields, "declare each field in KEY_FIELDS or NOT_KEY_FIELDS"
+    assert not set(KEY_FIELDS) & set(NOT_KEY_FIELDS)
+    assert all(isinstance(why, str) and why.strip() for why in NOT_KEY_FIELDS.values())
+    speed_only = {n for n, f in WeightsConfig.model_fields.items() if f.json_schema_extra == SPEED_ONLY}
+    assert speed_only <= set(NOT_KEY_FIELDS)
+    assert set(KEY_FIELD_PAIRS) == set(KEY_FIELDS) and set(NOT_KEY_FIELD_VALUES) == set(NOT_KEY_FIELDS)
+    # the declared columns are the key of weightings and weight_diagnostics, and what one write replaces
+    key = set(KEY_COLUMNS)
+    assert len(KEY_COLUMNS) == len(key) and "repeat_penalty_lambda" in key
+    assert set(table("weightings").unique[1]) == key and set(table("weight_diagnostics").key) == key
+    for t in ("weightings", "weight_diagnostics"):
+        assert {term.column for term in table(t).scope} == key, t
+    # every query that picks a weighting by its key names all of it
+    for name in ("weight_rows", "weight_groups", "weight_diagnostics", "training_set", "lookups/diagnostics_of"):
+        text = load_sql(name)
+        missing = [c for c in key - {"run_id"} if f"{c} = ${c}" not in text]
+        assert not missing, f"sql/{name}.sql does not select the weighting by {missing}"
+    # ... and what reads weightings back shows all of it
+    from tests.sql.weights_fixtures import memory_db
+
+    con = memory_db()
+    assert key <= {d[0] for d in con.execute("select * from weights").description}
+    assert key - {"run_id"} <= {d[0] for d in run_sql(con, "lookups/available_weightings", {"run_id": "r"}).description}
+
+
+def _config(run: str, kw: dict) -> WeightsConfig:
+    return WeightsConfig(**{k: (run if v == "RUN" else v) for k, v in kw.items()})
+
+
+def _rows(con, cfg: WeightsConfig, run: str) -> list[tuple]:
+    t = config_training_set(con, cfg, run)
+    return list(zip(t.column("prompt_id").to_pylist(), t.column("sample_idx").to_pylist(),
+                    t.column("weight").to_pylist(), strict=True))
+
+
+@pytest.mark.parametrize("field", sorted(KEY_FIELD_PAIRS))
+def test_changing_a_key_field_keeps_both_weightings(imported, tmp_path, field):
+    ws, run = imported
+    if field == "run_id":  # a second run, so that weighting every run together differs from this run alone
+        import_jsonl(ws, write_jsonl(tmp_path / "more.jsonl", 32, group=8, seed=5), run_id="more")
+    first, second = (_config(run, kw) for kw in KEY_FIELD_PAIRS[field])
+    compute_weights(ws, first, run_id=first.run_id or None)
+    con = ws.connect(read_only=True)
+    rows_first = _rows(con, first, run)
+    con.close()
+    compute_weights(ws, second)
+    compute_weights(ws, second)  # recomputing replaces its own rows only
+    con = ws.connect(read_only=True)
+    counts = con.execute("select (select count(*) from weightings where run_id = $r), "
+                         "(select count(*) from weight_diagnostics where run_id = $r)", {"r": run}).fetchall()
+    assert counts == [(2, 2)]
+    assert _rows(con, first, run) == rows_first  # the first is still there, unchanged, and read by its config
+    rows_second = _rows(con, second, run)
+    assert len(rows_second) == 96 and rows_second != rows_first
+    con.close()
+
+
+def test_changing_a_field_outside_the_key_keeps_the_rows(imported):
+    ws, run = imported
+    base = WeightsConfig(scheme="drift-ext", beta="auto", all_fail_zero=True, weight_cap=2.0)
+    compute_weights(ws, base)
+    con = ws.connect(read_only=True)
+    rows = _rows(con, base, run)
+    con.close()
+    for field in sorted(NOT_KEY_FIELDS):  # none yet
+        other = base.model_copy(update={field: NOT_KEY_FIELD_VALUES[field]})
+        compute_weights(ws, other)
+        con = ws.connect(read_only=True)
+        assert _rows(con, base, run) == _rows(con, other, run) == rows, field
+        con.close()
+
+
+def test_a_capped_weighting_is_not_replaced_by_another_cap(imported):
+    """drift weights --scheme drift-ext --beta 0.1 --weight-cap 1.5, then --weight-cap 3.0: the training
+    rows of the cap-1.5 config are still the cap-1.5 rows."""
+    ws, run = imported
+    cap15 = WeightsConfig(scheme="drift-ext", beta=0.1, weight_cap=1.5)
+    compute_weights(ws, cap15)
+    con = ws.connect(read_only=True)
+    alone = config_training_set(con, cap15, run).to_pylist()
+    con.close()
+    from drift_core.config import PipelineConfig
+    from drift_core.stages.weights import config_rows, training_rows
+
+    assert training_rows(ws, run, "drift-ext", 0.9, 0.1).to_pylist() == alone  # the only drift-ext beta 0.1
+    cap30 = compute_weights(ws, WeightsConfig(scheme="drift-ext", beta=0.1, weight_cap=3.0))
+    assert cap30.runs[0].max_weight > 1.5  # the data has weights the two caps clip differently
+    con = ws.connect(read_only=True)
+    got = config_training_set(con, cap15, run).to_pylist()
+    assert got == alone and len(got) == 96
+    assert max(r["weight"] for r in got) == 1.5
+    assert training_set(con, run_id=run, scheme="drift-ext", gamma=0.9, beta=0.1, weight_cap=1.5).to_pylist() == alone
+    assert con.execute("select list(weight_cap order by weight_cap) from weightings").fetchone()[0] == [1.5, 3.0]
+    con.close()
+    # the training stage reads the weighting by the whole key too; naming it without its options is refused
+    assert config_rows(ws, PipelineConfig(weights=cap15).weights, run).to_pylist() == alone
+    with pytest.raises(DriftError, match=r"2 weightings with scheme drift-ext, beta 0.1, gamma 0.9 that differ "
+                                         r"in their options \(weight_cap=1.5; weight_cap=3\)"):
+        training_rows(ws, run, "drift-ext", 0.9, 0.1)
+
+
+def test_options_that_do_not_apply_are_one_key(imported):
+    ws, run = imported
+    compute_weights(ws, WeightsConfig(beta=0.1, weight_cap=1.5, all_fail_zero=True, target_ess=0.9))
+    compute_weights(ws, WeightsConfig(beta=0.1))  # drift ignores the cap and all_fail_zero, beta 0.1 the target
+    con = ws.connect(read_only=True)
+    assert con.execute("select target_ess, all_fail_zero, weight_cap, beta_pool from weightings").fetchall() == [
+        (0.0, False, math.inf, [])]
+    assert training_set(con, run_id=run, scheme="drift", gamma=0.9, beta=0.1, weight_cap=7.0).num_rows == 96
+    con.close()
+
+
+def test_a_warehouse_from_before_the_option_columns_keeps_what_it_can_label(imported):
+    ws, run = imported
+    ext = WeightsConfig(scheme="drift-ext", beta=0.2, all_fail_zero=True, weight_cap=1.5)
+    auto = WeightsConfig(beta="auto", target_ess=0.6)
+    for cfg in (WeightsConfig(), ext, auto):
+        compute_weights(ws, cfg)
+    con = ws.connect()
+    before = {cfg.scheme: config_training_set(con, cfg, run).to_pylist() for cfg in (WeightsConfig(), ext)}
+    diagnostics = con.execute("select * exclude (target_ess, all_fail_zero, weight_cap, beta_pool) "
+                              "from weight_diagnostics where beta_spec <> 'auto' order by all").fetchall()
+    # the layout before: weightings without target_ess / beta_pool, a NULL weight_cap for none, and
+    # weight_diagnostics without the options
+    con.execute("drop view weights")
+    con.execute("alter table weightings alter column weight_cap drop not null")
+    con.execute("update weightings set weight_cap = null where weight_cap = 'infinity'")
+    con.execute("alter table weightings drop column target_ess")
+    con.execute("alter table weightings drop column beta_pool")
+    for c in ("target_ess", "all_fail_zero", "weight_cap", "beta_pool"):
+        con.execute(f"alter table weight_diagnostics drop column {c}")
+    con.close()
+    s = compute_weights(ws, WeightsConfig(beta=0.3))  # opens it: the columns are added, the rows labelled
+    assert s.returns_reused
+    con = ws.connect(read_only=True)
+    assert con.execute("select beta_spec, target_ess, all_fail_zero, weight_cap, beta_pool from weightings "
+                       "order by all").fetchall() == [("0.1", 0.0, False, math.inf, []), ("0.2", 0.0, True, 1.5, []),
+                                                      ("0.3", 0.0, False, math.inf, [])]
+    assert {cfg.scheme: config_training_set(con, cfg, run).to_pylist() for cfg in (WeightsConfig(), ext)} == before
+    assert con.execute("select * exclude (target_ess, all_fail_zero, weight_cap, beta_pool) from weight_diagnostics "
+                       "where beta_spec in ('0.1', '0.2') order by all").fetchall() == diagnostics
+    assert con.execute("select all_fail_zero, weight_cap from weight_diagnostics where beta_spec = '0.2'"
+                       ).fetchall() == [(True, 1.5)]
+    # the beta 'auto' weighting did not record its target: dropped with its rows, recomputed when asked for
+    assert con.execute("select (select count(*) from weights where beta_spec = 'auto'), (select count(*) from "
+                       "weight_rows where weighting_id not in (select weighting_id from weightings))"
+                       ).fetchall() == [(0, 0)]
+    with pytest.raises(DriftError, match="no weights for run .* beta auto"):
+        config_training_set(con, auto, run)
+    con.close()
+    assert compute_weights(ws, auto).target_met
+    con = ws.connect(read_only=True)
+    assert config_training_set(con, auto, run).num_rows == 96
     con.close()

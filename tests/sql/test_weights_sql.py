@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from drift_core.errors import DriftError
 from drift_core.sqlfiles import materialise, run_sql
-from drift_core.weights import ensure_tables, training_set
+from drift_core.weights import ensure_tables, training_set, weighting_key
 from tests.sql.weights_fixtures import insert, memory_db, returns, traj, weights
 
 
@@ -72,7 +72,8 @@ def test_weightings_coexist_and_recompute_replaces():
 def test_diagnostics_by_hand():
     con = two_prompt_db()
     weights(con, "rft")
-    key = {"run_ids": ["r1"], "scheme": "rft", "beta_spec": "none", "gamma": 0.9, "repeat_penalty_lambda": 0.5}
+    key = {"run_ids": ["r1"], **weighting_key("rft", 0.1, 0.9, runs=["r1"], target_ess=0.5, all_fail_zero=False,
+                                               weight_cap=None)}
     assert materialise(con, "weight_diagnostics", key) == 1  # written with the weighting; again: replaced
     d = con.execute(
         "select prompts, trajectories, solved_share, all_fail_prompts, mean_ess_fraction, "

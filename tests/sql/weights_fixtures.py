@@ -6,7 +6,7 @@ import duckdb
 import pyarrow as pa
 
 from drift_core.sqlfiles import materialise, run_sql
-from drift_core.weights import ensure_tables, write_weighting
+from drift_core.weights import ensure_tables, weighting_key, write_weighting
 
 
 def memory_db() -> duckdb.DuckDBPyConnection:
@@ -46,16 +46,22 @@ def returns(con, gamma: float, run_ids=("r1",), lam: float = 0.5) -> dict:
 
 
 def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=None, run_ids=("r1",),
-            lam: float = 0.5) -> dict:
-    spec = "none" if scheme in ("uniform", "rft") else repr(float(beta))
-    write_weighting(con, {
-        "run_ids": list(run_ids), "gamma": gamma, "repeat_penalty_lambda": lam, "scheme": scheme,
-        "beta": None if scheme in ("uniform", "rft") else beta, "beta_spec": spec,
-        "all_fail_zero": all_fail_zero, "weight_cap": cap,
-    })
+            lam: float = 0.5, target_ess: float = 0.5) -> dict:
+    """Write one weighting (its key from weighting_key, as compute_weights does; beta 'auto' is not
+    resolved here: give the value in `beta` and say 'auto' with target_ess) and return its rows
+    {(prompt_id, sample_idx): (weight, group_size, group_ess, group_success_rate)}."""
+    key = weighting_key(scheme, beta, gamma, runs=list(run_ids), target_ess=target_ess,
+                        all_fail_zero=all_fail_zero, weight_cap=cap, repeat_penalty_lambda=lam)
+    write_weighting(con, {"run_ids": list(run_ids), "beta": None if scheme in ("uniform", "rft") else beta, **key})
+    return weights_of(con, key)
+
+
+def weights_of(con, key: dict) -> dict:
+    """The rows of the weighting with this key (weighting_key), as `weights` returns them."""
     rows = con.execute(
         "select prompt_id, sample_idx, weight, group_size, group_ess, group_success_rate from weights "
-        "where scheme = $s and beta_spec = $b and gamma = $g and repeat_penalty_lambda = $l order by all",
-        {"s": scheme, "b": spec, "g": gamma, "l": lam}
+        "where scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma and repeat_penalty_lambda = "
+        "$repeat_penalty_lambda and target_ess = $target_ess and all_fail_zero = $all_fail_zero "
+        "and weight_cap = $weight_cap and beta_pool = $beta_pool order by all", key
     ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
