@@ -34,6 +34,7 @@ COPY drift_core ./drift_core
 COPY cli ./cli
 COPY flows ./flows
 COPY tasks ./tasks
+COPY drift_mlflow ./drift_mlflow
 COPY sql ./sql
 COPY configs ./configs
 COPY prefect.yaml ./

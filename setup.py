@@ -16,7 +16,7 @@ def data_packages(name: str, folder: str) -> list[str]:
 
 
 setup(
-    packages=find_packages(include=["drift_core*", "cli*", "flows*", "tasks*"])
+    packages=find_packages(include=["drift_core*", "drift_mlflow*", "cli*", "flows*", "tasks*"])
     + [pkg for name, folder in DATA_PACKAGES.items() for pkg in data_packages(name, folder)],
     package_dir=DATA_PACKAGES,
 )

@@ -103,7 +103,7 @@ def rows_fingerprint(rows: list[dict]) -> str:
 
 
 # Top-level packages of this project: imports of other names are third-party and not fingerprinted.
-PROJECT_PACKAGES = ("drift_core", "tasks", "flows", "cli")
+PROJECT_PACKAGES = ("drift_core", "drift_mlflow", "tasks", "flows", "cli")
 _facts_memo: dict[tuple[str, int, int], tuple] = {}
 
 
@@ -184,9 +184,17 @@ def _sql_refs(mod: str) -> list[str]:
 
     root = Path(SQL_DIR)
     strings, prefixes = _module_facts(mod)[1:]
-    refs = [f"{s}.sql" for s in strings if (root / f"{s}.sql").is_file()]
-    refs += [p.rstrip("/") for p in prefixes if p.endswith("/") and (root / p).is_dir()]
+    refs = [f"{s}.sql" for s in strings if _under_sql(s) and (root / f"{s}.sql").is_file()]
+    refs += [p.rstrip("/") for p in prefixes if p.endswith("/") and _under_sql(p) and (root / p).is_dir()]
     return refs
+
+
+def _under_sql(ref: str) -> bool:
+    """A relative path that stays under sql/. Other strings are not SQL references: an absolute one such as
+    f"/proc/{pid}/" would join to /proc itself, and globbing it for *.sql scans a tree whose entries vanish
+    while it is read (the cache key then fails and the result is not persisted)."""
+    p = Path(ref)
+    return bool(ref.strip("/")) and not p.is_absolute() and ".." not in p.parts
 
 
 def _module_facts(mod: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

@@ -69,7 +69,7 @@ def drift_compare(
         summary = aggregate(records, list(compare.arms), protocol.max_turns)
         about = {a.name: a.about for a in plan}
         notes = facts(reference, train_prompts, test_prompts, data.get("rollout"), weighted, cfg.train,
-                      compare.max_steps, cfg.rollout.n, time.perf_counter() - t0)
+                      compare.max_steps, cfg.rollout.n, time.perf_counter() - t0, lr_chosen=bool(selections))
         logged = cfg.model_dump(mode="json") | {"compare": compare.model_dump(mode="json")}
         files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
                               command=command, config_yaml=yaml.safe_dump(logged, sort_keys=False), about=about,

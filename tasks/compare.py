@@ -133,7 +133,7 @@ def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
 
 def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: PromptsResult,
           samples: StageResult | None, weighted: dict[str, WeightsResult], train: TrainConfig, max_steps: int,
-          rollout_n: int, seconds: float) -> dict[str, str]:
+          rollout_n: int, seconds: float, lr_chosen: bool = False) -> dict[str, str]:
     """What a reader needs beside the table: data sizes, budget, where the weight went, wall time."""
     import os
 
@@ -149,7 +149,9 @@ def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: Promp
         "budget per trained arm": f"{max_steps} optimizer steps x batch "
                                   f"{train.per_device_train_batch_size * train.gradient_accumulation_steps} = "
                                   f"{max_steps * train.per_device_train_batch_size * train.gradient_accumulation_steps}"
-                                  f" samples seen, lr {train.learning_rate:g} ({train.lr_scheduler_type})",
+                                  " samples seen, "
+                                  + ("lr chosen per arm on validation (below)" if lr_chosen  # not train.learning_rate
+                                     else f"lr {train.learning_rate:g}") + f" ({train.lr_scheduler_type})",
     }
     if samples is not None:
         m = samples.metrics

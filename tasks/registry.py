@@ -14,7 +14,6 @@ the same key is returned instead of registering the same inputs twice.
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +27,21 @@ from drift_core.config.registry import RegistryConfig
 from drift_core.errors import DriftError
 from drift_core.faults import fault_point
 from drift_core.fingerprint import digest
-from drift_core.promotion import Decision, decide
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
+from drift_mlflow.registry import CHALLENGER, CHAMPION, promote  # noqa: F401 (promote: re-exported)
+from drift_mlflow.registry import champion as _champion
+from drift_mlflow.registry import gate as _decide
+from drift_mlflow.registry import run_artifact as _run_artifact
 from tasks.evaluate import EvalResult
 from tasks.logs import run_logger
 from tasks.stage import StageResult, cache_key
 from tasks.tracking import metric_name, process_tags, run_orphaned, store_identity
 
-CODE = ("tasks.registry", "tasks.chat_model")  # the gate (drift_core.promotion) is in the closure
+# the gate (drift_mlflow.registry, drift_core.promotion) is in the closure
+CODE = ("tasks.registry", "tasks.chat_model")
 CHAT_MODEL_CODE = Path(__file__).with_name("chat_model.py")
 PIP_REQUIREMENTS = ["mlflow", "torch", "transformers", "tokenizers", "safetensors"]
-CHAMPION, CHALLENGER = "champion", "challenger"
 REGISTRATION, REGISTRATION_KEY, PROMOTE = "drift.registration", "drift.registration_key", "drift.promote"
 PENDING, COMPLETE = "pending", "complete"
 
@@ -117,10 +119,10 @@ def _result(candidate: ModelRef, cfg: RegistryConfig, version: str, decision: di
     )
 
 
-def _complete(client: MlflowClient, name: str, version: str, promote: bool) -> None:
+def _complete(client: MlflowClient, name: str, version: str, to_champion: bool) -> None:
     """The rest of a registration once its version exists: aliases, then the completion tag (last)."""
     client.set_registered_model_alias(name, CHALLENGER, version)
-    if promote:
+    if to_champion:
         client.set_registered_model_alias(name, CHAMPION, version)
     fault_point("register.before_complete")  # aliases set, not yet marked complete
     client.set_model_version_tag(name, version, REGISTRATION, COMPLETE)
@@ -213,14 +215,6 @@ def champion_version(name: str) -> str | None:
     return str(champion.version) if champion else None  # mlflow gives an int
 
 
-def _run_artifact(run_id: str | None, path: str) -> dict | None:
-    if not run_id:
-        return None
-    try:
-        return json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path)).read_text())
-    except (MlflowException, OSError):
-        return None
-
 
 def _log_model(model_dir: str):
     """pyfunc with the HF directory as an artifact (mlflow.transformers needs pip_requirements and
@@ -242,12 +236,6 @@ def _log_model(model_dir: str):
         )
 
 
-def _champion(client: MlflowClient, name: str):
-    try:
-        return client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None  # no champion yet
-
 
 def hf_dir(model_dir: Path) -> Path:
     """The Hugging Face directory inside a downloaded pyfunc model (its MLmodel says where)."""
@@ -255,43 +243,3 @@ def hf_dir(model_dir: Path) -> Path:
 
     meta = yaml.safe_load((model_dir / "MLmodel").read_text())
     return model_dir / meta["flavors"]["python_function"]["artifacts"]["hf"]["path"]
-
-
-def _decide(candidate: dict, baseline: dict | None, cfg: RegistryConfig) -> Decision:
-    """The gate against the baseline's outcomes. Without any baseline nothing is promoted (except by the
-    gate 'always'): a candidate must beat something measured on its own eval set."""
-    if baseline is None and cfg.gate != "always":
-        return Decision(False, "nothing to compare with on this eval set: stays challenger", cfg.metric, cfg.gate,
-                        n_problems=len(candidate))
-    return decide(candidate, baseline, metric=cfg.metric, gate=cfg.gate, confidence=cfg.confidence,
-                  min_delta=cfg.min_delta, bootstrap_samples=cfg.bootstrap_samples, seed=cfg.seed)
-
-
-def promote(name: str, version: str, reason: str = "promoted by hand", *, force: bool = False,
-            cfg: RegistryConfig | None = None) -> Decision | None:
-    """`drift promote`: move `champion` to a version if it passes the gate against the current champion
-    (or, with none, the reference it was trained from), on the same eval set. `force` moves it anyway
-    and records the reason with the failed gate. Returns the gate's decision (None when not computable)."""
-    cfg = cfg or RegistryConfig(model_name=name)
-    client = MlflowClient()
-    mv = client.get_model_version(name, version)  # raises a clear MlflowException when absent
-    champion = _champion(client, name)
-    if champion is not None and champion.version == str(version):
-        return None
-    outcomes = _run_artifact(mv.run_id, "eval/per_problem.json")
-    if champion is None:
-        baseline, base = "the reference", _run_artifact(mv.run_id, "eval/reference_per_problem.json")
-    else:
-        baseline = f"champion v{champion.version}"
-        same = champion.tags.get("eval_set") == mv.tags.get("eval_set")
-        base = _run_artifact(champion.run_id, "eval/per_problem.json") if same else None
-    decision = _decide(outcomes, base, cfg) if outcomes is not None and base is not None else None
-    verdict = f"against {baseline}: " + (decision.reason if decision else "not scored on the same eval set")
-    if decision is None or not decision.promote:
-        if not force:
-            raise DriftError(f"{name} v{version} does not pass the gate {verdict}; pass --force with a --reason "
-                             "to promote it anyway")
-        reason = f"{reason} (forced; gate {verdict})"
-    client.set_registered_model_alias(name, CHAMPION, version)
-    client.set_model_version_tag(name, version, "promotion", reason)
-    return decision

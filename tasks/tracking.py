@@ -1,8 +1,8 @@
 """MLflow side of a pipeline run: one parent run, a nested run per stage, links to Prefect both ways.
 
-Tracking URI: MLFLOW_TRACKING_URI when set (e.g. the compose stack's server), else a SQLite store
-in the workspace (`sqlite:////abs/ws/mlflow.db`, four slashes for an absolute path) with artifacts
-under <ws>/mlartifacts.
+Tracking URI (drift_mlflow.tracking; setup and tracking_uri are re-exported here): MLFLOW_TRACKING_URI
+when set (e.g. the compose stack's server), else a SQLite store in the workspace (`sqlite:////abs/ws/mlflow.db`)
+with artifacts under <ws>/mlartifacts.
 
 Killed runs (docs/reliability.md): every parent run, and the register stage's run, is tagged with the
 process that opened it (`drift.host`, `drift.pid`, `drift.pid_start`). A pipeline run first marks as KILLED
@@ -25,42 +25,9 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from tasks.mlflow_store import artifact_root, follow_workspace
+from drift_mlflow.tracking import EXPERIMENT, setup, store_identity, tracking_uri  # noqa: F401 (re-exported)
 
-EXPERIMENT = "drift"
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value
-
-
-def tracking_uri(workspace: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or _own_store(workspace)
-
-
-def _own_store(workspace: Path) -> str:
-    return f"sqlite:///{Path(workspace).resolve() / 'mlflow.db'}"
-
-
-def store_identity(workspace: Path) -> str:
-    """Which tracking store is in use, independent of where the workspace is: 'workspace' for its own
-    SQLite store, else the URI (a server)."""
-    uri = mlflow.get_tracking_uri()
-    return "workspace" if uri == _own_store(workspace) else uri
-
-
-def setup(workspace: Path, experiment: str = EXPERIMENT) -> str:
-    """Point mlflow at the tracking store; create the experiment (artifacts in the workspace if local)."""
-    uri = tracking_uri(workspace)
-    if uri == _own_store(workspace):
-        follow_workspace(Path(workspace).resolve() / "mlflow.db", experiment, workspace)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient()
-    if client.get_experiment_by_name(experiment) is None:
-        location = None
-        if uri.startswith("sqlite:"):
-            location = artifact_root(workspace).as_uri()
-        client.create_experiment(experiment, artifact_location=location)
-    mlflow.set_experiment(experiment)
-    return uri
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, str]:

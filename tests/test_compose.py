@@ -182,6 +182,11 @@ def test_dockerfile_targets_and_work_pool_match(compose, env_example):
             assert svc["build"]["target"] in stages, name
     for path in re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M):
         assert (REPO / path).exists(), f"Dockerfile copies missing {path}"
+    # Every top-level package setup.py installs is copied into the image (a new package must be added there too).
+    copied = set(re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M))
+    packages = re.search(r"find_packages\(include=\[([^\]]*)\]", (REPO / "setup.py").read_text())[1]
+    for name in re.findall(r'"(\w+)\*"', packages):
+        assert name in copied, f"Dockerfile does not copy the package {name}"
     deploy = yaml.safe_load((REPO / "prefect.yaml").read_text())
     pool = deploy["deployments"][0]["work_pool"]["name"]
     assert pool == env_example["DRIFT_WORK_POOL"]

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Where checkout folders land in the wheel (setup.py's package_dir); the code packages keep their names.
 RENAMED = {"sql": "drift_sql", "configs": "drift_configs"}
-CODE_PACKAGES = ("drift_core", "cli", "flows", "tasks")
+CODE_PACKAGES = ("drift_core", "drift_mlflow", "cli", "flows", "tasks")
 # .sql/.yaml files that belong to the checkout, not to the installed package.
 CHECKOUT_ONLY_FILES = {"prefect.yaml", "docker-compose.yml"}  # `prefect deploy` / compose run from a checkout
 CHECKOUT_ONLY_DIRS = ("benchmarks/", "tests/", "docs/")

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.errors import DriftError
 from drift_core.jsonl_io import export_jsonl, import_jsonl
+from drift_core.stages.weights import pick_run
 from drift_core.store import Workspace
 
 
@@ -49,11 +49,6 @@ def export_jsonl_cmd(
     """Write a run's trajectories in the reference JSONL format (an imported run comes back as it was)."""
     cfg = resolve_config(config, set_, workspace)
     ws = Workspace(cfg.workspace)
-    if run_id is None:
-        runs = sorted(p.name for p in ws.table_dir("trajectories").glob("*") if p.is_dir())
-        if len(runs) != 1:
-            names = ", ".join(runs) or "none"
-            raise DriftError(f"the workspace has {len(runs)} runs ({names}); pick one with --run-id")
-        run_id = runs[0]
+    run_id = pick_run(ws, run_id)  # the named run, else the only one, else an error listing them
     n = export_jsonl(ws, run_id, out)
     typer.echo(f"wrote {n} records of run {run_id} to {out}")

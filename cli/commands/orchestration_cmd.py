@@ -64,8 +64,8 @@ def promote_cmd(
         raise DriftError("--force needs a --reason (it is recorded on the version)")
     from mlflow.exceptions import MlflowException
 
-    from tasks.registry import promote
-    from tasks.tracking import setup
+    from drift_mlflow.registry import promote  # MLflow only: no Prefect, no tasks
+    from drift_mlflow.tracking import setup
 
     uri = setup(cfg.workspace)
     gate = cfg.registry.model_copy(update={"model_name": name})

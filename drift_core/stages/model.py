@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from drift_core.config.rollout import RolloutConfig
+from drift_core.errors import DriftError
 from drift_core.fingerprint import model_fingerprint
 from drift_core.sqlfiles import run_sql
 from drift_core.store import Workspace
@@ -54,4 +56,26 @@ def base_model(ws: Workspace, run_id: str | None, cfg: RolloutConfig, model: str
         finally:
             con.close()
         model = hit[0] if hit else None
+        if model is not None and not _loadable_policy(ws, model, cfg):
+            raise DriftError(f"run {run_id} was sampled by {model!r} (not a model directory); "
+                             "pass --model DIR (the model to fine-tune)")
     return reference_model(ws, cfg, model)
+
+
+def _loadable_policy(ws: Workspace, policy: str, cfg: RolloutConfig) -> bool:
+    """Whether a run's recorded policy names a model: a model directory, the tiny world, the configured
+    reference, or a hub id ('owner/name'). A gold-answer run ('gold') or an imported JSONL run
+    ('imported:<file>') records a label instead."""
+    from drift_core.config.tiny_world import SOURCE_NAMES
+
+    if policy == cfg.model or policy in SOURCE_NAMES.values() or Path(ws.resolve(policy)).is_dir():
+        return True
+    if "/" not in policy or Path(policy).expanduser().is_absolute() or policy.startswith("."):
+        return False  # a label, or a model directory that is gone
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(policy)
+    except HFValidationError:
+        return False
+    return True

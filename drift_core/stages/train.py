@@ -38,8 +38,9 @@ def train_inputs(ws: Workspace, cfg: PipelineConfig, *, data: str | Path | None 
         return TrainInputs(read_rows(Path(data)), base_model(ws, None, cfg.rollout, model), Path(data).stem)
     w = cfg.weights
     run = pick_run(ws, w.run_id or cfg.rollout.run_id)
+    base = base_model(ws, run, cfg.rollout, model)  # first: a run sampled by a label needs --model
     rows = config_rows(ws, w, run, repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)  # its whole key
-    return TrainInputs(rows, base_model(ws, run, cfg.rollout, model), f"{run}-{w.scheme}")
+    return TrainInputs(rows, base, f"{run}-{w.scheme}")
 
 
 def model_dir(ws: Workspace, inputs: TrainInputs, protocol: ProtocolConfig, cfg: TrainConfig) -> Path:

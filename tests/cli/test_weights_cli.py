@@ -40,6 +40,24 @@ def test_import_export_roundtrip_cli(ws, tmp_path, capsys):
         json.loads(x) for x in src.read_text().splitlines()]
 
 
+def test_export_jsonl_picks_its_run_like_every_command(ws, tmp_path, capsys):
+    """drift_core.stages.weights.pick_run: the only run by default; with two, an error naming both; --run-id picks."""
+    rc, text, _ = drift(capsys, "export-jsonl", tmp_path / "only.jsonl", "-w", ws)
+    assert rc == 0 and "wrote 48 records of run imp" in text
+    other = write_jsonl(tmp_path / "other.jsonl", 16, group=8, seed=5)
+    rc, _, err = drift(capsys, "import-jsonl", other, "-w", ws, "--run-id", "imp2")
+    assert rc == 0, err
+    rc, text, err = drift(capsys, "export-jsonl", tmp_path / "none.jsonl", "-w", ws)
+    assert rc != 0 and "imp, imp2" in text + err and "--run-id" in text + err
+    assert not (tmp_path / "none.jsonl").exists()
+    rc, text, err = drift(capsys, "export-jsonl", tmp_path / "second.jsonl", "-w", ws, "--run-id", "imp2")
+    assert rc == 0 and "wrote 16 records of run imp2" in text, err
+    assert [json.loads(x) for x in (tmp_path / "second.jsonl").read_text().splitlines()] == [
+        json.loads(x) for x in other.read_text().splitlines()]
+    rc, text, err = drift(capsys, "export-jsonl", tmp_path / "x.jsonl", "-w", ws, "--run-id", "nope")
+    assert rc != 0 and "no run 'nope'" in text + err
+
+
 def test_weights_prints_diagnostics_and_json(ws, capsys):
     rc, out, _ = drift(capsys, "weights", "-w", ws, "--scheme", "drift", "--gamma", "0.9", "--beta", "0.1")
     assert rc == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -83,6 +85,11 @@ def fake_project(tmp_path, monkeypatch):
     (pkg / "other.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(fp, "PROJECT_PACKAGES", (*fp.PROJECT_PACKAGES, "fakeproj"))
+    # A package of that name imported by an earlier test lives in another temp dir: find this one.
+    for name in [m for m in sys.modules if m == "fakeproj" or m.startswith("fakeproj.")]:
+        monkeypatch.delitem(sys.modules, name)
+    importlib.invalidate_caches()
+    fp._package_root.cache_clear()  # where each package lives is memoised
     return pkg
 
 
@@ -100,3 +107,16 @@ def test_sql_named_by_a_module_is_part_of_its_fingerprint():
     from drift_core.fingerprint import _sql_refs
 
     assert "lookups/run_policy.sql" in _sql_refs("drift_core.stages.model")
+
+
+def test_absolute_paths_in_a_module_are_not_sql_references(fake_project):
+    """tasks/tracking.py reads f"/proc/{pid}/stat": '/proc/' is a directory, but not one under sql/. Taken
+    as one, the registry's cache key globbed /proc for *.sql and failed when a process ended meanwhile."""
+    from drift_core.fingerprint import _sql_refs
+
+    (fake_project / "procs.py").write_text(
+        'from pathlib import Path\n\ndef alive(pid):\n    return Path(f"/proc/{pid}/stat").exists()\n\n'
+        'ROOT = "/"\nUP = "../sql/tables"\nTABLES = f"tables/{1}"\n')
+    assert _sql_refs("fakeproj.procs") == ["tables"]
+    assert "/proc" not in str(_sql_refs("tasks.tracking")) and "tasks.tracking" in module_closure("tasks.registry")
+    code_fingerprint("tasks.registry")  # no scan outside sql/ (it raised FileNotFoundError under load)

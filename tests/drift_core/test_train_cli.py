@@ -42,6 +42,27 @@ def test_missing_weights_for_the_scheme(tmp_path, random_model_dir, capsys):
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("policy", [None, "gold"])  # imported:traj.jsonl (import-jsonl's default label), gold
+def test_a_run_sampled_by_a_label_needs_model(tmp_path, random_model_dir, capsys, policy):
+    """An imported or gold-answer run records a label as its policy, not a model: without --model, train
+    says which run and what to pass, before reading any weights; with --model it trains."""
+    from drift_core.testing.reference_records import write_jsonl
+
+    ws = tmp_path / "ws"
+    src = write_jsonl(tmp_path / "traj.jsonl", 16, group=8, seed=4)
+    assert drift("import-jsonl", src, "-w", ws, "--run-id", "imp", *(["--policy", policy] if policy else [])) == 0
+    capsys.readouterr()
+    rc = drift("train", "-w", ws, "--scheme", "rft", "--out", tmp_path / "m", "--quiet")
+    err = capsys.readouterr().err
+    label = policy or "imported:traj.jsonl"
+    assert rc == 1 and f"run imp was sampled by '{label}' (not a model directory)" in err, err
+    assert "pass --model DIR" in err
+    assert not (tmp_path / "m").exists()
+    assert drift("weights", "-w", ws, "--scheme", "rft") == 0
+    assert drift("train", "-w", ws, "--scheme", "rft", "--model", random_model_dir, "--out", tmp_path / "m",
+                 "--max-steps", 1, "--quiet", *FAST) == 0
+
+
 def test_bad_data_file_and_empty_set(tmp_path, random_model_dir, capsys):
     assert drift("train", "-w", tmp_path / "ws", "--data", tmp_path / "nope.parquet", "--model",
                  random_model_dir, "--out", tmp_path / "m") == 1
