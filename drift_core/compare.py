@@ -121,19 +121,11 @@ def write_gold_run(ws: Workspace, prompts: list[dict], protocol: ProtocolConfig)
 
 
 # -- per-seed figures ----------------------------------------------------------------------------
-def correction_rate(per_problem: dict[str, int | None]) -> float | None:
-    """Share of the problems failed at turn 1 that were solved at a later turn (None: none failed)."""
-    failed = [t for t in per_problem.values() if t != 1]
-    if not failed:
-        return None
-    return sum(t is not None for t in failed) / len(failed)
-
-
-def figures(metrics: dict, per_problem: dict[str, int | None], max_turns: int) -> dict[str, float | None]:
+def figures(metrics: dict, max_turns: int) -> dict[str, float | None]:
     """One evaluation's table figures: multi@1..K, correction rate, repeated-answer share; on a set with
     hidden-option items also the elimination share and, per k, the optimum and multi@k's share of it."""
     out = {f"multi@{k}": metrics.get(f"multi@{k}") for k in range(1, max_turns + 1)}
-    out["correction_rate"] = correction_rate(per_problem)
+    out["correction_rate"] = metrics.get("correction_rate")  # sql/eval_metrics.sql: its one definition
     out["repeat_share"] = metrics.get("repeat_share")
     if metrics.get("optimum@1") is not None:
         out["elimination"] = metrics.get("elimination")

@@ -93,6 +93,13 @@ proportions as (
            count(*) filter (where t_star = k)
     from per_problem, ks where k >= 2 group by k
     union all
+    -- over all turns: solved at a later turn among the problems not solved at turn 1 (the result table's
+    -- "correction rate"; its one definition)
+    select 'correction_rate', null,
+           count(*) filter (where t_star is null or t_star > 1),
+           count(*) filter (where t_star > 1)
+    from per_problem
+    union all
     select 'hidden_multi@' || k, k,
            count(*), count(*) filter (where t_star <= k)
     from per_problem, ks where hidden_options is not null group by k

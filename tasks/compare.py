@@ -87,8 +87,8 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
                            stage_name=f"eval-t1.{label}")
         record = {
             "arm": arm.name, "seed": seed, "model": model.path, "learning_rate": train.learning_rate,
-            "greedy": figures(greedy.metrics, greedy.per_problem, protocol.max_turns),
-            "t1": figures(t1.metrics, t1.per_problem, protocol.max_turns) if t1 else None,
+            "greedy": figures(greedy.metrics, protocol.max_turns),
+            "t1": figures(t1.metrics, protocol.max_turns) if t1 else None,
             "train_seconds": train_seconds,
             "rollout_tokens": rollout_tokens if arm.data == "rollout" else 0,
             "test_problems": int(greedy.metrics.get("num_problems", 0)),

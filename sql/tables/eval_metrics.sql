@@ -7,7 +7,7 @@ create table if not exists eval_metrics (
     eval_id     varchar not null,
     model       varchar not null,
     dataset     varchar not null,
-    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, mean_turns, repeat_share;
+    metric      varchar not null,   -- multi@k, turn_acc@t, correction_rate@t, correction_rate, mean_turns, repeat_share;
                                     -- with hidden-option items also optimum@k, optimum_share@k,
                                     -- hidden_multi@k, elimination
     k           integer,            -- the k or t of an @-metric, NULL otherwise

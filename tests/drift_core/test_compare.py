@@ -10,7 +10,6 @@ import pytest
 from drift_core.compare import (
     aggregate,
     arms,
-    correction_rate,
     figures,
     gold_episodes,
     mean_std,
@@ -83,15 +82,9 @@ def test_gold_run_trains_through_the_weights_stage(workspace):
     assert policy == [("gold",)]
 
 
-def test_correction_rate_by_hand():
-    # failed at turn 1: b (solved at 2), c (solved at 3), d (never) -> 2/3
-    assert correction_rate({"a": 1, "b": 2, "c": 3, "d": None}) == pytest.approx(2 / 3)
-    assert correction_rate({"a": 1}) is None  # nothing to correct
-
-
 def test_figures_pick_the_table_columns():
-    m = {"multi@1": 0.5, "multi@2": 0.75, "repeat_share": 0.2, "turn_acc@1": 0.5}
-    got = figures(m, {"a": 1, "b": 2, "c": 1, "d": None}, max_turns=2)
+    m = {"multi@1": 0.5, "multi@2": 0.75, "repeat_share": 0.2, "turn_acc@1": 0.5, "correction_rate": 0.5}
+    got = figures(m, max_turns=2)
     assert got == {"multi@1": 0.5, "multi@2": 0.75, "correction_rate": 0.5, "repeat_share": 0.2}
 
 
@@ -214,7 +207,7 @@ def hidden_record(arm, seed, m1, m2, elim):
 def test_figures_carry_the_optimum_and_elimination_on_hidden_items():
     m = {"multi@1": 0.5, "multi@2": 0.6, "repeat_share": 0.2, "elimination": 0.7, "optimum@1": 0.625,
          "optimum@2": 0.75, "optimum_share@1": 0.8, "optimum_share@2": 0.8}
-    got = figures(m, {"a": 1, "b": None}, max_turns=2)
+    got = figures(m, max_turns=2)
     assert got["elimination"] == 0.7 and got["optimum@2"] == 0.75 and got["optimum_share@1"] == 0.8
 
 

@@ -45,7 +45,7 @@ def test_tables_metrics_and_per_problem(workspace, random_model_dir, prompts, en
     assert len(traj) == 6 and n_turns == sum(r[1] for r in traj) and eval_prompts == 6
     assert {r[3] for r in traj} == {str(random_model_dir)} and {r[4] for r in traj} == {"arith"}
     assert stored == {"multi@1", "multi@2", "multi@3", "turn_acc@1", "turn_acc@2", "turn_acc@3",
-                      "correction_rate@2", "correction_rate@3", "mean_turns", "repeat_share"}
+                      "correction_rate@2", "correction_rate@3", "correction_rate", "mean_turns", "repeat_share"}
     solved = sum(t is not None for t in res.per_problem.values())
     assert res.metrics["multi@3"] == pytest.approx(solved / 6)
     assert res.metrics["mean_turns"] == pytest.approx(sum(r[1] for r in traj) / 6)

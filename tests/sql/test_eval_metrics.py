@@ -60,6 +60,7 @@ def test_values_by_hand():
         "correction_rate@2": (1, 3),  # wrong before 2: p2, p3, p4; solved at 2: p2
         "correction_rate@3": (1, 2),  # wrong before 3: p3, p4; solved at 3: p4
         "repeat_share": (1, 3),  # parsed answers after feedback: p2 'b', p3 'y' (repeat), p4 'c'
+        "correction_rate": (2, 3),  # failed at turn 1: p2 (solved at 2), p3 (never), p4 (solved at 3)
     }
     for name, (s, n) in expected.items():
         value, lo, hi, n_got, s_got, _ = m[name]
@@ -101,6 +102,7 @@ def test_all_solved_at_turn_one_has_empty_later_turns():
     assert m["multi@1"][0] == 1.0 and m["multi@1"][2] == pytest.approx(1.0)
     assert m["turn_acc@2"][0] is None and m["turn_acc@2"][3] == 0  # no problem reached turn 2
     assert m["repeat_share"][0] is None
+    assert m["correction_rate"][0] is None and m["correction_rate"][3] == 0  # nothing to correct
 
 
 # Hidden-option items (4 options each) beside one known item: letters as answers.
