@@ -526,7 +526,7 @@ def pipeline_db(cfg, root: Path, stages: dict, res: dict):
     from drift_core.stages.model import reference_model
     from drift_core.stages.prompts import prompts_stage
     from drift_core.stages.rollout import rollout_stage
-    from drift_core.stages.weights import training_rows, weights_stage
+    from drift_core.stages.weights import config_rows, weights_stage
     from drift_core.store import Workspace
 
     ws = Workspace(root)
@@ -540,7 +540,7 @@ def pipeline_db(cfg, root: Path, stages: dict, res: dict):
                       "sampled_multi": out.sampled_multi}
     w = cfg.weights
     summary = timed(stages, "weights", "stage", lambda: weights_stage(ws, w, run_id))
-    rows = training_rows(ws, run_id, w.scheme, w.gamma, w.beta)
+    rows = config_rows(ws, w, run_id, runs=[run_id])  # the weighting just computed, by its whole key
     res["weights"] = {"scheme": w.scheme, "beta": w.beta, "gamma": w.gamma, "rows": rows.num_rows,
                       "mean_ess_fraction": summary.mean_ess_fraction}
     # The fallback formula on the same trajectories: guards it against drifting from the SQL.

@@ -58,9 +58,8 @@ def random_model_dir(tmp_path_factory) -> Path:
     return build_random_model(tmp_path_factory.mktemp("random_model") / "model", seed=0)
 
 
-@pytest.fixture(scope="session")
-def tiny_world_dir(tmp_path_factory, worker_id) -> Path:
-    """The tiny world at its `test` size (a trained, imperfect reference; built once per pytest run).
+def _test_world(tmp_path_factory, worker_id: str, task: str) -> Path:
+    """The tiny world `task` at its `test` size, built once per pytest run.
 
     Under pytest-xdist the workers share one build: the first builds it under a file lock in the run's
     base directory, the others wait and reuse it (tests read it or copy it, never write to it)."""
@@ -69,31 +68,24 @@ def tiny_world_dir(tmp_path_factory, worker_id) -> Path:
     from drift_core.tiny_world import build
 
     if worker_id == "master":  # no xdist
-        return build(tmp_path_factory.mktemp("tiny_world") / "tw", seed=0, size="test")
-    shared = tmp_path_factory.getbasetemp().parent / "tiny_world"  # this run's, common to its workers
+        return build(tmp_path_factory.mktemp(task) / "world", seed=0, size="test", task=task, progress=False)
+    shared = tmp_path_factory.getbasetemp().parent / f"{task}_world"  # this run's, common to its workers
     with FileLock(str(shared) + ".lock"):
-        if not (shared / "tw" / "card.json").exists():
-            build(shared / "tw", seed=0, size="test", progress=False)
-    return shared / "tw"
+        if not (shared / "card.json").exists():  # the card marks a finished build
+            build(shared, seed=0, size="test", task=task, progress=False)
+    return shared
+
+
+@pytest.fixture(scope="session")
+def tiny_world_dir(tmp_path_factory, worker_id) -> Path:
+    """The arithmetic tiny world at its `test` size (a trained, imperfect reference)."""
+    return _test_world(tmp_path_factory, worker_id, "arithmetic")
 
 
 @pytest.fixture(scope="session")
 def choice_world_dir(tmp_path_factory, worker_id) -> Path:
-    """The choice world at its `test` size, built once per pytest run (shared by xdist workers as above)."""
-    from filelock import FileLock
-
-    from drift_core.tiny_world import build
-
-    def make(out: Path) -> Path:
-        return build(out, seed=0, size="test", task="choice", progress=False)
-
-    if worker_id == "master":
-        return make(tmp_path_factory.mktemp("choice_world") / "cw")
-    shared = tmp_path_factory.getbasetemp().parent / "choice_world"
-    with FileLock(str(shared) + ".lock"):
-        if not (shared / "cw" / "card.json").exists():
-            make(shared / "cw")
-    return shared / "cw"
+    """The choice world at its `test` size."""
+    return _test_world(tmp_path_factory, worker_id, "choice")
 
 
 @pytest.fixture()

@@ -139,3 +139,22 @@ def test_no_hidden_items_no_optimum_rows():
     load(con, problems=HIDDEN)  # the same episodes, none of them a hidden-option item
     m = metrics(con)
     assert not {k for k in m if k.startswith(("optimum", "hidden_multi")) or k == "elimination"}
+
+
+def test_the_cards_elimination_is_the_sqls():
+    """drift_core.tiny_world.card.elimination (the card, no warehouse) and sql/eval_metrics.sql agree on the
+    same hidden-item episodes."""
+    from drift_core.config import ProtocolConfig
+    from drift_core.episode import Episode, Turn
+    from drift_core.tiny_world.card import elimination
+
+    hidden = [p for p in HIDDEN if p[0].startswith("h")]
+    episodes = [
+        Episode(pid, 0, "q", "g", ProtocolConfig(), t_star=t_star,
+                turns=[Turn(t, "r", norm, norm or "", ok, float(ok), norm is not None, 0.0, 1)
+                       for t, norm, ok in turns])
+        for pid, t_star, turns in hidden
+    ]
+    con = duckdb.connect()
+    load(con, problems=hidden, hidden={pid: 4 for pid, _, _ in hidden})
+    assert elimination(episodes) == pytest.approx(metrics(con)["elimination"][0]) == pytest.approx(0.5)
