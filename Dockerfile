@@ -37,6 +37,7 @@ COPY tasks ./tasks
 COPY drift_mlflow ./drift_mlflow
 COPY sql ./sql
 COPY configs ./configs
+COPY worlds ./worlds
 COPY prefect.yaml ./
 RUN pip install -e . "psycopg2-binary>=2.9" "boto3>=1.34" \
     && python -c "import mlflow, prefect; assert mlflow.__version__ == '${MLFLOW_VERSION}', mlflow.__version__; assert prefect.__version__ == '${PREFECT_VERSION}', prefect.__version__"

@@ -1,14 +1,15 @@
 """Package layout only (everything else is in pyproject.toml).
 
-sql/ and configs/ stay at the top of the checkout but install as the packages `drift_sql` and
-`drift_configs` (read with importlib.resources: drift_core/resources.py); their subfolders
-(sql/tables, configs/accelerate, ...) are data-only subpackages. pyproject.toml alone cannot rename a
-directory without listing every package by hand, so the packages are discovered here.
+sql/, configs/ and worlds/ stay at the top of the checkout but install as the packages `drift_sql`,
+`drift_configs` and `drift_worlds` (read with importlib.resources: drift_core/resources.py); their
+subfolders (sql/tables, configs/accelerate, worlds/choice/prompts, ...) are data-only subpackages.
+pyproject.toml alone cannot rename a directory without listing every package by hand, so the packages
+are discovered here.
 """
 
 from setuptools import find_namespace_packages, find_packages, setup
 
-DATA_PACKAGES = {"drift_sql": "sql", "drift_configs": "configs"}
+DATA_PACKAGES = {"drift_sql": "sql", "drift_configs": "configs", "drift_worlds": "worlds"}
 
 
 def data_packages(name: str, folder: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Where the shipped data lives: sql/ and configs/, installed as the packages drift_sql and drift_configs.
+"""Where the shipped data lives: sql/, configs/ and worlds/, installed as the packages drift_sql,
+drift_configs and drift_worlds.
 
 Found with importlib.resources, so an installed wheel (site-packages/drift_sql/...) and an editable
 install (mapped to the checkout's sql/ and configs/) work from any directory. Running from a source tree
@@ -34,6 +35,12 @@ def sql_dir() -> Path:
 def configs_dir() -> Path:
     """The folder of shipped configs (the checkout's configs/, with accelerate/)."""
     return _package_dir("drift_configs", "configs")
+
+
+@cache
+def worlds_dir() -> Path:
+    """The folder of shipped tiny worlds (the checkout's worlds/: default size, seed 0, one per task)."""
+    return _package_dir("drift_worlds", "worlds")
 
 
 def default_config() -> Path:

@@ -34,6 +34,7 @@ HEAVY_FIRST = [
     "tests/drift_core/engines/test_vllm.py",
     "tests/test_compose.py",
     "tests/drift_core/test_tiny_world.py",
+    "tests/drift_core/test_shipped_worlds.py",
     "tests/flows/test_drift_pipeline.py",
     "tests/drift_core/stages/test_benchmark_protocol.py",
     "tests/drift_core/test_train_cli.py",

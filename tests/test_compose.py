@@ -187,6 +187,9 @@ def test_dockerfile_targets_and_work_pool_match(compose, env_example):
     packages = re.search(r"find_packages\(include=\[([^\]]*)\]", (REPO / "setup.py").read_text())[1]
     for name in re.findall(r'"(\w+)\*"', packages):
         assert name in copied, f"Dockerfile does not copy the package {name}"
+    # ... and so is every data folder it installs under another name (sql/ as drift_sql, worlds/ ...).
+    for folder in re.findall(r'"drift_\w+": "(\w+)"', (REPO / "setup.py").read_text()):
+        assert folder in copied, f"Dockerfile does not copy the data folder {folder}"
     deploy = yaml.safe_load((REPO / "prefect.yaml").read_text())
     pool = deploy["deployments"][0]["work_pool"]["name"]
     assert pool == env_example["DRIFT_WORK_POOL"]

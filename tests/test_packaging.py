@@ -1,5 +1,5 @@
-"""The project installs outside the checkout: the wheel ships sql/ and configs/ (as drift_sql and
-drift_configs) and every module, and the installed copy finds them with importlib.resources."""
+"""The project installs outside the checkout: the wheel ships sql/, configs/ and worlds/ (as drift_sql,
+drift_configs and drift_worlds) and every module, and the installed copy finds them with importlib.resources."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 # Where checkout folders land in the wheel (setup.py's package_dir); the code packages keep their names.
-RENAMED = {"sql": "drift_sql", "configs": "drift_configs"}
+RENAMED = {"sql": "drift_sql", "configs": "drift_configs", "worlds": "drift_worlds"}
 CODE_PACKAGES = ("drift_core", "drift_mlflow", "cli", "flows", "tasks")
 # .sql/.yaml files that belong to the checkout, not to the installed package.
 CHECKOUT_ONLY_FILES = {"prefect.yaml", "docker-compose.yml"}  # `prefect deploy` / compose run from a checkout
@@ -62,6 +62,7 @@ def test_resources_resolve_in_this_environment():
     assert resources.sql_dir().resolve() == REPO / "sql" and any(resources.sql_dir().glob("tables/*.sql"))
     assert resources.configs_dir().resolve() == REPO / "configs"
     assert (resources.configs_dir() / "accelerate" / "cpu.yaml").is_file()
+    assert resources.worlds_dir().resolve() == REPO / "worlds"
     assert resources.default_config() == DEFAULT_CONFIG
     assert DEFAULT_CONFIG.is_file() and DEFAULT_CONFIG.name == "tiny.yaml"
 
@@ -99,6 +100,8 @@ def test_wheel_ships_every_sql_yaml_and_module(built):
 
     files = _source_files()
     data = [n for n in files if n.endswith((".sql", ".yaml", ".yml"))]
+    # The shipped worlds: every file of worlds/ (model, tokenizer, prompt splits, card).
+    data += [n for n in files if n.startswith("worlds/")]
     unplaced = [
         n
         for n in data
@@ -111,6 +114,8 @@ def test_wheel_ships_every_sql_yaml_and_module(built):
     assert not missing, f"not in the wheel: {missing}"
     assert "tasks/chat_model.py" in contents  # read as a file by tasks/registry.py (MLflow python_model)
     assert "drift_configs/tiny.yaml" in contents and "drift_configs/accelerate/cpu.yaml" in contents
+    for task in ("arithmetic", "choice"):
+        assert f"drift_worlds/{task}/model.safetensors" in contents and f"drift_worlds/{task}/card.json" in contents
 
 
 @pytest.mark.slow
@@ -123,7 +128,7 @@ def test_installed_copy_finds_its_resources_from_an_empty_directory(built, tmp_p
     code = (
         "import json, drift_core, drift_core.resources as r\n"
         "print(json.dumps({'core': drift_core.__file__, 'sql': str(r.sql_dir()), 'configs': str(r.configs_dir()),"
-        " 'default': str(r.default_config())}))\n"
+        " 'worlds': str(r.worlds_dir()), 'default': str(r.default_config())}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=empty, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -133,6 +138,7 @@ def test_installed_copy_finds_its_resources_from_an_empty_directory(built, tmp_p
         assert path.is_relative_to(site), f"{key} resolved outside the install: {path}"
     assert where["sql"] == site / "drift_sql" and any(where["sql"].glob("tables/*.sql"))
     assert where["default"] == site / "drift_configs" / "tiny.yaml" and where["default"].is_file()
+    assert (where["worlds"] / "choice" / "prompts" / "test.jsonl").is_file()
 
     out = subprocess.run(
         [sys.executable, "-m", "cli.main", "config", "--json"],

@@ -236,21 +236,42 @@ def read_card(model_dir: str | Path) -> dict | None:
     return card if card.get("version") == CARD_VERSION else None
 
 
+def shipped_world(task: str) -> Path | None:
+    """The shipped world of `task` (worlds/<task>: default size, seed 0; docs/tiny-world.md), or None
+    when there is none or it is not what `build` makes now (another card version or config)."""
+    from drift_core.resources import worlds_dir
+
+    d = worlds_dir() / task
+    card = read_card(d)
+    if card is None:
+        return None
+    current = TinyWorldConfig.for_size("default", seed=0, task=task).model_dump(mode="json")
+    return d if card.get("config") == current else None
+
+
 def ensure_tiny_world(workspace_root: str | Path, size: str | None = None, task: str = "arithmetic") -> Path:
     """The workspace's tiny world `task` (its model directory: <workspace>/tiny_world, or
-    <workspace>/tiny_world_choice), built on first use and reused after.
+    <workspace>/tiny_world_choice), made on first use and reused after.
 
-    `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default' (a few minutes on a CPU, once).
+    `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default'. The default size is copied, byte for byte,
+    from the shipped world (worlds/<task>), so every machine starts from the same reference: a build's
+    weights depend on the machine's floating point (docs/tiny-world.md). Other sizes, or a shipped world
+    that no longer matches the code, are built (a few minutes on a CPU at the default size, once).
     """
     d = tiny_world_dir(workspace_root, task)
     if read_card(d) is not None:
         return d
-    # Build beside it and rename into place, so a killed build or a concurrent one never leaves a half
-    # world behind: the first finished build wins, the other is discarded.
+    size = size or os.environ.get(SIZE_ENV, "default")
+    shipped = shipped_world(task) if size == "default" else None
+    # Make it beside the target and rename into place, so a killed build or a concurrent one never
+    # leaves a half world behind: the first finished one wins, the other is discarded.
     d.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
     try:
-        build(tmp, size=size or os.environ.get(SIZE_ENV, "default"), task=task)
+        if shipped is not None:
+            shutil.copytree(shipped, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            build(tmp, size=size, task=task)
         if d.exists() and read_card(d) is None:
             shutil.rmtree(d)  # an unfinished or outdated world
         with contextlib.suppress(OSError):  # another process finished first: keep its world
