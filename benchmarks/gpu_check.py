@@ -563,6 +563,7 @@ def pipeline_fallback(args, cfg, world: Path, train_set, stages: dict, res: dict
 
     from drift_core.engines.hf import HFEngine
     from drift_core.multiturn import Problem, run_episodes
+    from drift_core.weight_schemes import DRIFT  # the one scheme drift_weights implements
 
     r, protocol = cfg.rollout, train_set.protocol(cfg.protocol)
     problems = [Problem(p["prompt_id"], p["question"], p["gold"]) for p in train_set.rows]
@@ -583,7 +584,7 @@ def pipeline_fallback(args, cfg, world: Path, train_set, stages: dict, res: dict
                       "sampled_multi": {f"multi@{k}": sum(e.t_star is not None and e.t_star <= k for e in eps) / n
                                         for k in range(1, protocol.max_turns + 1)}}
     w = cfg.weights
-    if w.scheme != "drift" or w.beta == "auto":
+    if w.scheme != DRIFT.name or w.beta == "auto":
         raise RuntimeError("the weights fallback implements scheme drift with a numeric beta only")
     weights = timed(stages, "weights", "skipped (no duckdb): used the in-script formula",
                     lambda: drift_weights([episode_record(e) for e in eps], w.gamma, float(w.beta),

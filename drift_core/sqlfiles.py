@@ -249,17 +249,19 @@ def scope_sql(name: str, params: dict[str, Any], *, partial: bool = False) -> st
     return " and ".join(terms)
 
 
-def materialise(con, name: str, params: dict[str, Any] | None = None, rows=None) -> int:
+def materialise(con, name: str, params: dict[str, Any] | None = None, rows=None, *,
+                parts: dict[str, str] | None = None) -> int:
     """Write table `name` from its model sql/<name>.sql (one SELECT), or from `rows` (Arrow) when given:
     delete the tables downstream of it within the same scope (they are stale now), replace its scoped
     rows with the new ones (by name), then check its keys. All in one transaction (the caller's when it
     has one, see `transaction`): a failed check raises DriftError and nothing is written.
-    Returns the number of rows written."""
+    parts: SQL text for the model's {placeholders} (see `render`; sql/weight_rows.sql takes its
+    scheme's weight expression so). Returns the number of rows written."""
     params = params or {}
     t = table(name)
     if t.view or not t.scope:
         raise ValueError(f"{name} is not a materialised table (no scope declared in sql/tables/{name}.sql)")
-    query = _model_query(name) if rows is None else "select * from incoming"
+    query = _model_query(name, parts) if rows is None else "select * from incoming"
     if t.scope == "key":
         cols = ", ".join(map(quote_ident, t.key))
         replaced = f"({cols}) in (select {cols} from ({query}))"
@@ -297,8 +299,8 @@ def _invalidate_downstream(con, name: str, params: dict[str, Any]) -> None:
             _execute(con, f"delete from {quote_ident(t)} where {scope_sql(t, params, partial=True)}", params)
 
 
-def _model_query(name: str) -> str:
-    return load_sql(name).strip().rstrip(";")
+def _model_query(name: str, parts: dict[str, str] | None = None) -> str:
+    return (render(name, **parts) if parts else load_sql(name)).strip().rstrip(";")
 
 
 def check_keys(con, name: str, params: dict[str, Any]) -> None:

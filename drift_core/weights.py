@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pyarrow as pa
 
-from drift_core import sqlfiles
-from drift_core.config.weights import KEY_FIELDS, SCHEMES, WeightsConfig
+from drift_core import sqlfiles, weight_schemes
+from drift_core.config.weights import KEY_FIELDS, WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.sqlfiles import materialise, run_sql, sql_relation, temp_table
 from drift_core.store import Workspace
@@ -83,7 +83,7 @@ class WeightsSummary:
 
     scheme: str
     gamma: float
-    beta: float | None  # the temperature used (resolved for 'auto'); None for uniform / rft
+    beta: float | None  # the temperature used (resolved for 'auto'); None for a scheme without beta
     beta_spec: str  # the key: 'auto', the number as text, or 'none'
     run_ids: list[str]
     rows: int
@@ -133,8 +133,9 @@ class WeightsSummary:
 
 
 def beta_spec(scheme: str, beta: float | str) -> str:
-    """The text key of a requested beta: 'auto', repr of the float, or 'none' where unused."""
-    if scheme in ("uniform", "rft"):
+    """The text key of a requested beta: 'auto', repr of the float, or 'none' where unused (a scheme
+    without uses_beta)."""
+    if not weight_schemes.get(scheme).uses_beta:
         return "none"
     if beta == "auto":
         return "auto"
@@ -154,8 +155,8 @@ def weighting_key(scheme: str, beta: float | str, gamma: float, *, runs: list[st
     is each row's own), canonical so that options with the same rows get the same key: beta as
     `beta_spec`; target_ess NO_TARGET_ESS and beta_pool [] unless beta is 'auto', when beta_pool is the
     sorted runs whose returns chose the beta (`runs`: those weighted together); all_fail_zero false and
-    weight_cap NO_CAP unless the scheme is drift-ext (the others ignore them), weight_cap NO_CAP for
-    none. The one place both writers and readers get a key from."""
+    weight_cap NO_CAP unless the scheme uses them (drift-ext; drift_core/weight_schemes.py), weight_cap
+    NO_CAP for none. The one place both writers and readers get a key from."""
     spec = beta_spec(scheme, beta)
     return {"scheme": scheme, "beta_spec": spec, "gamma": float(gamma),
             "repeat_penalty_lambda": _check_lambda(repeat_penalty_lambda),
@@ -165,11 +166,11 @@ def weighting_key(scheme: str, beta: float | str, gamma: float, *, runs: list[st
 def _options(scheme: str, spec: str, runs: list[str], target_ess: float, all_fail_zero: bool,
              weight_cap: float | None) -> dict:
     """The canonical target_ess, all_fail_zero, weight_cap (None or NO_CAP: none) and beta_pool."""
-    auto, ext = spec == "auto", scheme == "drift-ext"
-    capped = ext and weight_cap is not None and weight_cap != NO_CAP
+    auto, entry = spec == "auto", weight_schemes.get(scheme)
+    capped = entry.uses_weight_cap and weight_cap is not None and weight_cap != NO_CAP
     return {
         "target_ess": float(target_ess) if auto else NO_TARGET_ESS,
-        "all_fail_zero": bool(all_fail_zero) and ext,
+        "all_fail_zero": bool(all_fail_zero) and entry.uses_all_fail_zero,
         "weight_cap": float(weight_cap) if capped else NO_CAP,
         "beta_pool": sorted(set(runs)) if auto else [],
     }
@@ -340,14 +341,21 @@ def _transaction(con: duckdb.DuckDBPyConnection):
 def write_weighting(con: duckdb.DuckDBPyConnection, params: dict) -> int:
     """Materialise one weighting (WEIGHTING_TABLES in build order) from the returns at params['gamma']
     and params['repeat_penalty_lambda']; returns its number of weight rows. params: run_ids, beta (the
-    value used, None for uniform / rft) and the key: scheme, beta_spec, gamma, repeat_penalty_lambda,
+    value used, None for a scheme without beta) and the key: scheme, beta_spec, gamma, repeat_penalty_lambda,
     target_ess, all_fail_zero, weight_cap, beta_pool (see sql/weight_rows.sql), as `weighting_key` gives
     them; the options are made canonical here too (weight_cap None: no cap), so that the same rows never
     get two keys."""
     params = {**params, **_options(params["scheme"], params["beta_spec"], params["run_ids"], params["target_ess"],
                                    params["all_fail_zero"], params["weight_cap"])}
+    # weight_rows' weight is the scheme's own expression (drift_core/weight_schemes.py), composed in here
+    parts = {"weight_rows": {"weight": weight_schemes.get(params["scheme"]).weight_sql()}}
     with sqlfiles.transaction(con):
-        written = {t: materialise(con, t, params) for t in WEIGHTING_TABLES}
+        first, *rest = WEIGHTING_TABLES  # weightings: it gives the weighting its ids
+        written = {first: materialise(con, first, params)}
+        # The weighting selected by its key, once: the temp table the other models read (sql/weighting_in.sql).
+        # It stays until the next write_weighting on this connection replaces it.
+        temp_table(con, "weighting_in", params)
+        written.update({t: materialise(con, t, params, parts=parts.get(t)) for t in rest})
     return written["weight_rows"]
 
 
@@ -377,8 +385,7 @@ def _write_returns(con, runs: list[str], signatures: list[str], gamma: float, la
 
 def _check_cfg(cfg: WeightsConfig) -> None:
     """Re-check what pydantic checks, for configs built without validation (model_construct)."""
-    if cfg.scheme not in SCHEMES:
-        raise DriftError(f"unknown weighting scheme {cfg.scheme!r}; choose one of {', '.join(SCHEMES)}")
+    weight_schemes.get(cfg.scheme)  # DriftError: unknown scheme
     if not (0.0 < cfg.gamma <= 1.0):
         raise DriftError(f"gamma must be in (0, 1], got {cfg.gamma!r}")
     if cfg.weight_cap is not None and not cfg.weight_cap > 0:
@@ -410,11 +417,12 @@ def _resolve_runs(con: duckdb.DuckDBPyConnection, run_id: str | None) -> list[st
 
 
 def _resolve_beta(con, cfg: WeightsConfig, runs: list[str], lam: float) -> tuple[float | None, bool | None]:
-    if cfg.scheme in ("uniform", "rft"):
+    scheme = weight_schemes.get(cfg.scheme)
+    if not scheme.uses_beta:
         return None, None
     if cfg.beta != "auto":
         return float(cfg.beta), None
-    return auto_beta(con, runs, cfg.gamma, cfg.target_ess, cfg.scheme == "drift-ext" and cfg.all_fail_zero,
+    return auto_beta(con, runs, cfg.gamma, cfg.target_ess, scheme.uses_all_fail_zero and cfg.all_fail_zero,
                      repeat_penalty_lambda=lam)
 
 
@@ -470,8 +478,7 @@ def training_set(
     and count only where they apply (weight_cap and all_fail_zero for drift-ext, target_ess for beta
     'auto'); beta_pool, for beta 'auto': the runs weighted together, which chose the beta (default
     [run_id], i.e. weighted alone)."""
-    if scheme not in SCHEMES:
-        raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    weight_schemes.get(scheme)  # DriftError: unknown scheme
     key = weighting_key(scheme, beta, gamma, runs=list(beta_pool or [run_id]), target_ess=target_ess,
                         all_fail_zero=all_fail_zero, weight_cap=weight_cap, repeat_penalty_lambda=repeat_penalty_lambda)
     return _read_training_set(con, run_id, key, beta)
@@ -498,8 +505,7 @@ def training_set_if_unique(
     beta_pool): training_set of the one weighting of `run_id` with this scheme, beta, gamma and lambda.
     When several such weightings (differing in options) are stored, raises DriftError naming them rather
     than choose; prefer training_set / config_training_set, which take the whole key."""
-    if scheme not in SCHEMES:
-        raise DriftError(f"unknown weighting scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    weight_schemes.get(scheme)  # DriftError: unknown scheme
     key = weighting_key(scheme, beta, gamma, runs=[run_id], target_ess=0.5, all_fail_zero=False,
                         weight_cap=None, repeat_penalty_lambda=repeat_penalty_lambda)
     partial = ("scheme", "beta_spec", "gamma", "repeat_penalty_lambda")

@@ -3,17 +3,10 @@
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
--- Params: $run_ids varchar[] and the weighting's key (sql/weightings.sql): $scheme, $beta_spec, $gamma,
+-- Reads the weighting being written from the temp table weighting_in (sql/weighting_in.sql). Params:
+-- $run_ids varchar[] and the weighting's key (sql/weightings.sql): $scheme, $beta_spec, $gamma,
 -- $repeat_penalty_lambda, $target_ess, $all_fail_zero, $weight_cap, $beta_pool (its rows are replaced).
-with weighting_in as (
-    select weighting_id, run_id, beta
-    from weightings
-    where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
-        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
-),
-
-groups_in as (
+with groups_in as (
     select w.run_id, w.beta, g.*
     from weight_groups g
     join weighting_in w using (weighting_id)

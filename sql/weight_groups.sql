@@ -1,17 +1,8 @@
 -- weight_groups: per prompt group of one weighting, from its weight_rows (sql/weight_rows.sql):
 --     group_size, group_ess = (sum w)^2 / sum w^2 (0 when all w = 0), solved count, weight sums.
--- Params: $run_ids varchar[] and the weighting's key (sql/weightings.sql): $scheme, $beta_spec, $gamma,
--- $repeat_penalty_lambda, $target_ess, $all_fail_zero, $weight_cap, $beta_pool. No join: weight_rows
--- carries `solved`.
-with weighting_in as (
-    select weighting_id, run_id
-    from weightings
-    where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
-        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
-),
-
-rows_in as (
+-- Reads the weighting being written from the temp table weighting_in (sql/weighting_in.sql); no
+-- parameters. No join: weight_rows carries `solved`.
+with rows_in as (
     select weighting_id, group_key, weight, solved
     from weight_rows
     where weighting_id in (select weighting_id from weighting_in)

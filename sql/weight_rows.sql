@@ -1,23 +1,16 @@
 -- weight_rows: importance weights of the selected runs' trajectories for one weighting (docs/design.md §1),
--- under the ids sql/weightings.sql just gave it. Scheme drift (the reference), per prompt group G:
---     s_i = R_i / beta ;  m = max_{j in G} s_j
---     w_i = exp(s_i - m) / (mean_{j in G} exp(s_j - m) + 1e-12)      (so mean_G w = 1; no overflow)
--- uniform: w = 1.  rft: w = 1 if solved else 0.
--- drift-ext: drift, then (opt-in) w = 0 in prompts with no solved trajectory, then w = min(w, cap).
--- Params: $run_ids varchar[], $beta (NULL for uniform/rft) and the weighting's key (sql/weightings.sql):
---         $scheme, $beta_spec, $gamma, $repeat_penalty_lambda, $target_ess, $all_fail_zero boolean,
---         $weight_cap ('infinity': none), $beta_pool. Reads the returns table at $gamma and
---         $repeat_penalty_lambda.
+-- under the ids sql/weightings.sql just gave it (the temp table weighting_in, sql/weighting_in.sql).
+-- The weight is the weighting's scheme's expression (sql/schemes/<scheme>.sql, put in place of the
+-- placeholder in `final` by drift_core/weights.py from the registry drift_core/weight_schemes.py), over
+-- the columns of drift_weighted: "return", solved, group_key, group_success_rate and, per prompt group G,
+--     s_i = R_i / beta ;  m = max over j in G of s_j
+--     w_drift_i = exp(s_i - m) / (mean over j in G of exp(s_j - m) + 1e-12)   (mean_G w = 1; no overflow)
+-- (No braces in this file but the placeholder: it is filled with str.format, drift_core/sqlfiles.py render.)
+-- Params: $beta (NULL for schemes without one), $gamma, $repeat_penalty_lambda, and what the scheme's
+--         expression names ($all_fail_zero boolean, $weight_cap 'infinity': none). Reads the returns
+--         table at $gamma and $repeat_penalty_lambda.
 -- Integers, doubles and `solved` only (fast to write); read them through the `weights` view.
-with weighting_in as (
-    select weighting_id, run_id
-    from weightings
-    where list_contains($run_ids, run_id) and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
-        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
-),
-
-returns_in as (
+with returns_in as (
     select w.weighting_id, r.group_key, r.sample_idx, r."return", r.solved
     from returns r
     join weighting_in w using (run_id)
@@ -57,15 +50,9 @@ final as (
         weighting_id,
         group_key,
         sample_idx,
-        case $scheme
-            when 'uniform' then 1.0
-            when 'rft' then solved::double
-            when 'drift' then w_drift
-            when 'drift-ext' then least(
-                case when $all_fail_zero and group_success_rate = 0 then 0.0 else w_drift end,
-                coalesce($weight_cap::double, 'infinity'::double)
-            )
-        end as weight,
+        (
+{weight}
+        )::double as weight,
         solved
     from drift_weighted
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prefect import task
 
+from drift_core import weight_schemes
 from drift_core.config import WeightsConfig
 from drift_core.stages.weights import config_rows, weights_stage
 from drift_core.store import Workspace
@@ -20,7 +21,7 @@ SAMPLE_ROWS = 500  # rows of the weights table kept as an artifact (the table it
 @dataclass
 class WeightsResult(StageResult):
     run_id: str = ""
-    scheme: str = "drift"
+    scheme: str = weight_schemes.DEFAULT
     gamma: float = 0.9
     beta: float | str = 0.1  # as configured ('auto' stays 'auto': the key training_set reads by)
     repeat_penalty_lambda: float = 0.5  # protocol.repeat_penalty_lambda: the returns weighted (part of the key)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, beta_value, resolve_config
+from drift_core import weight_schemes
 from drift_core.errors import DriftError
 from drift_core.stages.train import train_inputs, train_stage
 from drift_core.store import Workspace
@@ -19,7 +20,7 @@ def train_cmd(
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
-    scheme: str | None = typer.Option(None, help="Weighting scheme: drift | uniform | rft | drift-ext."),
+    scheme: str | None = typer.Option(None, help=f"Weighting scheme: {weight_schemes.choices(' | ')}."),
     beta: str | None = typer.Option(None, help="Weight temperature of the weighting to train on."),
     gamma: float | None = typer.Option(None, help="Discount of the weighting to train on."),
     run_id: str | None = typer.Option(None, help="Rollout run (default: the only run in the workspace)."),

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, beta_value, resolve_config
+from drift_core import weight_schemes
 from drift_core.stages.weights import export_dataset, weights_stage
 from drift_core.store import Workspace
 from drift_core.weights import WeightsSummary
@@ -20,12 +21,14 @@ def weights_cmd(
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
-    scheme: str | None = typer.Option(None, help="drift | uniform | rft | drift-ext"),
+    scheme: str | None = typer.Option(None, help=f"Weighting scheme. {weight_schemes.describe()}."),
     gamma: float | None = typer.Option(None, help="Per-turn discount in (0, 1]."),
     beta: str | None = typer.Option(None, help="Temperature > 0, or 'auto' (meets --target-ess)."),
     target_ess: float | None = typer.Option(None, help="Mean per-prompt ESS/n that beta=auto aims for."),
-    all_fail_zero: bool | None = typer.Option(None, help="drift-ext: weight 0 for prompts with no success."),
-    weight_cap: float | None = typer.Option(None, help="drift-ext: clip weights at this value."),
+    all_fail_zero: bool | None = typer.Option(
+        None, help=f"{weight_schemes.using('uses_all_fail_zero')}: weight 0 for prompts with no success."),
+    weight_cap: float | None = typer.Option(
+        None, help=f"{weight_schemes.using('uses_weight_cap')}: clip weights at this value."),
     run_id: str | None = typer.Option(None, help="Run to weight (default: every run in the warehouse)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
@@ -87,12 +90,14 @@ def export_dataset_cmd(
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
-    scheme: str | None = typer.Option(None, help="drift | uniform | rft | drift-ext"),
+    scheme: str | None = typer.Option(None, help=f"Weighting scheme: {weight_schemes.choices(' | ')}."),
     gamma: float | None = typer.Option(None, help="Per-turn discount of the weighting."),
     beta: str | None = typer.Option(None, help="beta of the weighting (a number or 'auto')."),
     target_ess: float | None = typer.Option(None, help="beta=auto: the ESS/n target of the weighting."),
-    all_fail_zero: bool | None = typer.Option(None, help="drift-ext: the weighting's all-fail-zero option."),
-    weight_cap: float | None = typer.Option(None, help="drift-ext: the weighting's weight cap."),
+    all_fail_zero: bool | None = typer.Option(
+        None, help=f"{weight_schemes.using('uses_all_fail_zero')}: the weighting's all-fail-zero option."),
+    weight_cap: float | None = typer.Option(
+        None, help=f"{weight_schemes.using('uses_weight_cap')}: the weighting's weight cap."),
     run_id: str | None = typer.Option(None, help="Run (default: the only run in the warehouse)."),
     fmt: str | None = typer.Option(None, "--format", help="parquet | jsonl (default: from the suffix)."),
     drop_zero: bool = typer.Option(False, help="Leave out trajectories with weight 0."),

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from drift_core import weight_schemes
 from drift_core.config.base import SPEED_ONLY, StageConfig
 
 ARMS = ("reference", "gold-sft", "uniform", "rft", "drift", "drift-ext")
@@ -79,7 +80,8 @@ class SweepConfig(StageConfig):
 
     betas: list[float] = Field([0.03, 0.1, 0.3, 1.0], min_length=1, description="beta values (each > 0).")
     gammas: list[float] = Field([0.5, 0.9, 1.0], min_length=1, description="gamma values (each in (0, 1]).")
-    scheme: Literal["drift", "drift-ext"] = Field("drift", description="Weighting scheme swept.")
+    scheme: str = Field(weight_schemes.DEFAULT, description="Weighting scheme swept: one with a beta "
+                        f"({weight_schemes.using('uses_beta')}).")
     seed: int = Field(0, description="Training seed of every grid point.")
     max_steps: int = Field(300, ge=1, description="Optimizer steps per grid point (as compare.max_steps).")
     threads: int | None = Field(
@@ -94,6 +96,13 @@ class SweepConfig(StageConfig):
     def _betas_positive(cls, v: list[float]) -> list[float]:
         if any(not b > 0 for b in v):
             raise ValueError("every beta must be > 0")
+        return v
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme_has_beta(cls, v: str) -> str:
+        if not weight_schemes.get(v).uses_beta:  # drift_core/weight_schemes.py
+            raise ValueError(f"scheme {v!r} has no beta to sweep (choose {weight_schemes.using('uses_beta')})")
         return v
 
     @field_validator("gammas")

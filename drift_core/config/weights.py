@@ -6,9 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from drift_core import weight_schemes
 from drift_core.config.base import StageConfig
-
-SCHEMES = ("drift", "uniform", "rft", "drift-ext")
 
 
 class WeightsConfig(StageConfig):
@@ -17,10 +16,11 @@ class WeightsConfig(StageConfig):
     Adding a field: declare it in KEY_FIELDS (it changes a weighting's rows, so it is a column of the
     weighting's key) or in NOT_KEY_FIELDS (with the reason), below; a test refuses an undeclared one."""
 
-    scheme: Literal["drift", "uniform", "rft", "drift-ext"] = Field(
-        "drift",
-        description="drift: exp(R/beta) per prompt (the reference); uniform: 1; rft: 1 if solved else 0; "
-        "drift-ext: drift with the opt-in fixes below.",
+    # One of the registered schemes (drift_core/weight_schemes.py): a str checked against the registry
+    # when validated, not a Literal, so that a scheme registered later (a plugin, a test) is accepted;
+    # the JSON schema's enum and the help are the registry's at the time they are asked for.
+    scheme: str = Field(
+        weight_schemes.DEFAULT, description=weight_schemes.describe(), json_schema_extra=weight_schemes.json_schema
     )
     gamma: float = Field(0.9, gt=0.0, le=1.0, description="Per-turn discount of the reward.")
     beta: float | Literal["auto"] = Field(
@@ -31,14 +31,22 @@ class WeightsConfig(StageConfig):
     )
     all_fail_zero: bool = Field(
         False,
-        description="drift-ext only: weight 0 for prompts where no trajectory succeeded (drift gives ~1).",
+        description=f"{weight_schemes.using('uses_all_fail_zero')} only: weight 0 for prompts where no trajectory "
+        "succeeded (drift gives ~1).",
     )
     weight_cap: float | None = Field(
-        None, gt=0.0, description="drift-ext only: clip weights at this value (None: no cap)."
+        None, gt=0.0,
+        description=f"{weight_schemes.using('uses_weight_cap')} only: clip weights at this value (None: no cap).",
     )
     run_id: str | None = Field(
         None, description="Rollout/import run to weight (None: every run in the warehouse, pooled)."
     )
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme_registered(cls, v):
+        weight_schemes.get(v)  # "unknown scheme 'x' (choose drift, uniform, ...)"
+        return v
 
     @field_validator("beta")
     @classmethod
@@ -59,11 +67,11 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     # the weighted run, and with beta 'auto' the runs that chose the one beta ([] otherwise)
     "run_id": ("run_id", "beta_pool"),
     "scheme": ("scheme",),
-    "beta": ("beta_spec",),  # as asked for: 'auto', the number as text, 'none' (the value used: `beta`)
+    "beta": ("beta_spec",),  # as asked for: 'auto', the number as text, 'none' without uses_beta (value used: `beta`)
     "gamma": ("gamma",),
     "target_ess": ("target_ess",),  # beta 'auto' only; 0 otherwise
-    "all_fail_zero": ("all_fail_zero",),  # drift-ext only; false otherwise
-    "weight_cap": ("weight_cap",),  # drift-ext only; +infinity when there is no cap
+    "all_fail_zero": ("all_fail_zero",),  # schemes with uses_all_fail_zero (drift-ext) only; false otherwise
+    "weight_cap": ("weight_cap",),  # schemes with uses_weight_cap (drift-ext) only; +infinity when there is no cap
 }
 # Fields that do not change a weighting's rows (e.g. SPEED_ONLY ones), each with the reason. None yet.
 NOT_KEY_FIELDS: dict[str, str] = {}

@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cli.testing import drift as run_drift
+from drift_core import weight_schemes
 from drift_core.testing.reference_records import write_jsonl
 
 
@@ -70,6 +71,14 @@ def test_weights_prints_diagnostics_and_json(ws, capsys):
     rc, out, _ = drift(capsys, "weights", "-w", ws, "--beta", "auto", "--json")
     summary = json.loads(out)
     assert rc == 0 and summary["beta_spec"] == "auto" and summary["runs"][0]["mean_ess_fraction"] >= 0.5
+
+
+@pytest.mark.parametrize("command", ["weights", "export-dataset", "train"])
+def test_scheme_help_lists_the_registered_schemes(capsys, monkeypatch, command):
+    monkeypatch.setenv("COLUMNS", "400")  # one line per option: names are not wrapped apart
+    rc, out, _ = drift(capsys, command, "--help")
+    line = next(x for x in out.splitlines() if "--scheme" in x)
+    assert rc == 0 and all(name in line for name in weight_schemes.names()), line
 
 
 @pytest.mark.parametrize("args, msg", [

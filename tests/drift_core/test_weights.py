@@ -302,10 +302,15 @@ def test_every_weights_field_is_declared_in_or_out_of_the_key():
     for t in ("weightings", "weight_diagnostics"):
         assert {term.column for term in table(t).scope} == key, t
     # every query that picks a weighting by its key names all of it
-    for name in ("weight_rows", "weight_groups", "weight_diagnostics", "training_set", "lookups/diagnostics_of"):
+    for name in ("weighting_in", "training_set", "lookups/diagnostics_of"):
         text = load_sql(name)
         missing = [c for c in key - {"run_id"} if f"{c} = ${c}" not in text]
         assert not missing, f"sql/{name}.sql does not select the weighting by {missing}"
+    # the models of one weighting's tables read it from the temp table weighting_in, selected once
+    for name in ("weight_rows", "weight_groups", "weight_diagnostics"):
+        text = load_sql(name)
+        assert "join weighting_in" in text or "from weighting_in" in text, name
+        assert "from weightings" not in text and "list_contains($run_ids" not in text, name
     # ... and what reads weightings back shows all of it
     from tests.sql.weights_fixtures import memory_db
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from drift_core import weight_schemes
 from drift_core.sqlfiles import materialise, run_sql
 from drift_core.weights import ensure_tables, weighting_key, write_weighting
 
@@ -52,7 +53,8 @@ def weights(con, scheme="drift", beta=0.1, gamma=0.9, all_fail_zero=False, cap=N
     {(prompt_id, sample_idx): (weight, group_size, group_ess, group_success_rate)}."""
     key = weighting_key(scheme, beta, gamma, runs=list(run_ids), target_ess=target_ess,
                         all_fail_zero=all_fail_zero, weight_cap=cap, repeat_penalty_lambda=lam)
-    write_weighting(con, {"run_ids": list(run_ids), "beta": None if scheme in ("uniform", "rft") else beta, **key})
+    used = beta if weight_schemes.get(scheme).uses_beta else None
+    write_weighting(con, {"run_ids": list(run_ids), "beta": used, **key})
     return weights_of(con, key)
 
 
