@@ -105,7 +105,8 @@ def main(argv=None) -> dict:
 
     from drift_core.chat import load_tokenizer
     from drift_core.config import PromptsConfig, ProtocolConfig
-    from drift_core.engines import make_engine, vllm_available
+    from drift_core.engines import make_engine
+    from drift_core.engines.builtin import HF, VLLM
     from drift_core.multiturn import Problem
     from drift_core.prompts import load_prompts
 
@@ -135,9 +136,9 @@ def main(argv=None) -> dict:
         print(f"{name:<16} {trajs:>6} traj {tokens:>8} tok {seconds:>8.2f} s {r['tokens_per_s']:>10,.1f} tok/s",
               flush=True)
 
-    if "hf" in wanted or "single" in wanted:
-        hf = make_engine("hf", model, batch_size=args.batch_size)
-        if "hf" in wanted:
+    if HF.name in wanted or "single" in wanted:
+        hf = make_engine(HF.name, model, batch_size=args.batch_size)
+        if HF.name in wanted:
             record("hf batched", *run_batched(hf, tokenizer, problems, protocol, args))
         if "single" in wanted:
             record("hf one-at-a-time", *run_single(hf, tokenizer, problems, protocol, args))
@@ -147,13 +148,13 @@ def main(argv=None) -> dict:
         results["ratio_batched_vs_single"] = round(ratio, 2)
         print(f"batched / one-at-a-time: {ratio:.1f}x (target >= 5x)")
 
-    if "vllm" in wanted:
-        ok, why = vllm_available()
+    if VLLM.name in wanted:
+        ok, why = VLLM.available()
         if not ok:
             print(f"vllm: skipped ({why})")
         else:
             t0 = time.perf_counter()
-            engine = make_engine("vllm", model, seed=0)
+            engine = make_engine(VLLM.name, model, seed=0)
             startup = time.perf_counter() - t0
             record("vllm", *run_batched(engine, tokenizer, problems, protocol, args), startup_s=round(startup, 1))
             print(f"vllm engine start-up: {startup:.1f} s (not in its tok/s)")

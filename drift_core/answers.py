@@ -1,7 +1,9 @@
-"""Answer parsing, normalisation and checking: the one place that decides what an answer is.
+"""Answer parsing, normalisation and the checks verifiers are made of: the one place that decides what an
+answer is.
 
-`normalize_answer` feeds `answer_norms` (repetition penalty, repeated-answer share);
-`is_correct` decides rewards. Both rollout and evaluation use these and nothing else.
+`normalize_answer` feeds `answer_norms` (repetition penalty, repeated-answer share); the verifiers of
+drift_core/verifiers.py (`is_correct`) decide rewards from these checks. Both rollout and evaluation use
+these and nothing else.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ _THINK_ANSWER_RE = re.compile(r"<think>(.*?)</think>\s*<answer>(.*?)</answer>", 
 _OPTION_RE = re.compile(r"^\s*([A-Z])\.\s+(.+?)\s*$", re.MULTILINE)
 # A letter as an answer, normalised: 'b', '(b)', 'b.', 'b)', 'b:'; optionally followed by the option's value.
 _LETTER_RE = re.compile(r"^\(?([a-z])(?:\)|\.|:|(?=$))(.*)$")
-VERIFIERS = ("math-verify", "exact", "choice")
 
 # math-verify warns on every call when its signal-based timeout is off (needed off-main-thread).
 logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -132,29 +133,11 @@ def choice_correct(norm: str, gold: str, question: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def is_correct(answer: str | None, gold: str, verifier: str = "math-verify", question: str = "") -> bool:
-    """True when `answer` matches `gold` under `verifier` (protocol.verifier).
+def math_equal(answer: str, gold: str) -> bool:
+    """Equal as math by math-verify: '\\frac{1}{2}' equals '0.5', '12.0' equals '12'.
 
-    'exact' (the reference's): equal after normalisation, so 'A' equals 'a' but '0.5' is not
-    '\\frac{1}{2}'. 'math-verify': equal after normalisation, or equal as math by math-verify, so
-    '\\frac{1}{2}' equals '0.5' and '12.0' equals '12'. math-verify's timeout uses signals, which
-    only work on the main thread; elsewhere (Prefect task threads) it runs without one.
-    'choice' (multiple choice; the gold is a letter of the options `question` lists): equal after
-    normalisation, or the same option by `choice_correct` (its value, '(B)', 'B. 52'); a question
-    without that option is checked as by 'math-verify'.
-    """
-    norm = normalize_answer(answer)
-    if not norm:  # no answer, or only whitespace (the reference's invalid action)
-        return False
-    if norm == normalize_answer(gold):
-        return True
-    if verifier == "exact":
-        return False
-    if verifier == "choice":
-        if normalize_answer(gold) in parse_options(question):
-            return choice_correct(norm, gold, question)
-    elif verifier != "math-verify":
-        raise ValueError(f"unknown verifier {verifier!r}; expected one of {', '.join(VERIFIERS)}")
+    math-verify's timeout uses signals, which only work on the main thread; elsewhere (Prefect task
+    threads) it runs without one. Cached: the same answers recur across samples and turns."""
     from math_verify import parse, verify  # heavy import (sympy): only when needed
 
     main = threading.current_thread() is threading.main_thread()

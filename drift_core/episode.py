@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drift_core.answers import canonical_response, extract_think, is_correct, normalize_answer, parse_answer
+from drift_core.answers import canonical_response, extract_think, normalize_answer, parse_answer
 from drift_core.config.protocol import ProtocolConfig
+from drift_core.verifiers import is_correct
 
 
 def turn_header(protocol: ProtocolConfig, turn: int, state: str, actions_left: int) -> str:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from drift_core.config.eval import EvalConfig
 from drift_core.config.protocol import ProtocolConfig
-from drift_core.engines import make_engine
+from drift_core.engines import engine_from_config
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
@@ -69,9 +69,11 @@ def default_eval_id(model: str, dataset: str, ids: list[str], protocol: Protocol
 
 
 def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protocol: ProtocolConfig,
-             cfg: EvalConfig, *, engine: str | Engine = "auto", dataset: str = "tiny-world-test",
+             cfg: EvalConfig, *, engine: str | Engine | None = None, dataset: str = "tiny-world-test",
              eval_id: str | None = None, progress: bool = True) -> EvalResult:
-    """Run one episode per problem with `model_path` and store trajectories, turns and metrics."""
+    """Run one episode per problem with `model_path` and store trajectories, turns and metrics.
+
+    `engine`: a loaded engine (kept open), an engine name, or None for cfg.engine."""
     from drift_core.chat import load_tokenizer
 
     t0 = time.perf_counter()
@@ -84,12 +86,7 @@ def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protoco
     tokenizer = load_tokenizer(local)  # fails fast on a model dir without a tokenizer
     own = not isinstance(engine, Engine)
     if own:
-        name = cfg.engine if engine == "auto" else engine
-        engine = make_engine(
-            name, local, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size,
-            tensor_parallel_size=cfg.tensor_parallel_size, gpu_memory_utilization=cfg.gpu_memory_utilization,
-            max_model_len=cfg.max_model_len, seed=cfg.seed,
-        )
+        engine = engine_from_config(cfg, local, engine)
     bar = TokenRate(len(problems), f"eval {dataset}", enabled=progress)
     try:
         episodes = run_episodes(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from drift_core.chat import render
 from drift_core.config.protocol import ProtocolConfig
-from drift_core.config.rollout import SeedScheme
+from drift_core.config.sampling import SeedScheme
 from drift_core.engines.base import Engine, Sampling
 from drift_core.episode import Episode, prefill_text
 from drift_core.progress import bar as progress_bar

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.rollout import RolloutConfig
-from drift_core.engines import make_engine
+from drift_core.engines import engine_from_config
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
@@ -87,17 +87,7 @@ def rollout(
     if todo:
         own_engine = engine is None
         if engine is None:
-            engine = make_engine(
-                cfg.engine,
-                local,
-                device=cfg.device,
-                dtype=cfg.dtype,
-                batch_size=cfg.batch_size,
-                tensor_parallel_size=cfg.tensor_parallel_size,
-                gpu_memory_utilization=cfg.gpu_memory_utilization,
-                max_model_len=cfg.max_model_len,
-                seed=cfg.seed,
-            )
+            engine = engine_from_config(cfg, local)
         bar = TokenRate(sum(len(shards[k]) for k in todo) * cfg.n, f"rollout {run_id}", enabled=progress)
         try:
             for k in todo:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.engines import ENGINES
 from drift_core.prompts import prompts_from_spec
 from drift_core.stages.evaluate import evaluate_stage
 from drift_core.stages.model import reference_model
@@ -30,7 +31,7 @@ def eval_cmd(
     local_copy: str | None = typer.Option(None, "--local-copy", help="Local file of a named set (offline)."),
     limit: int | None = typer.Option(None, help="Evaluate at most this many problems."),
     max_turns: int | None = typer.Option(None, help="Maximum turns per episode (K)."),
-    engine: str | None = typer.Option(None, help="auto | hf | vllm"),
+    engine: str | None = typer.Option(None, help=ENGINES.choices()),
     eval_id: str | None = typer.Option(None, help="Name of this evaluation (default: derived from settings)."),
     quiet: bool = typer.Option(False, help="No progress bar."),
 ) -> None:

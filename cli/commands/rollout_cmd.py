@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.engines import ENGINES
 from drift_core.stages.model import reference_model
 from drift_core.stages.prompts import prompts_stage
 from drift_core.stages.rollout import rollout_stage
@@ -46,7 +47,7 @@ def rollout_cmd(
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
     model: str | None = typer.Option(None, help="Reference model dir or hub id (default: tiny world)."),
-    engine: str | None = typer.Option(None, help="auto | hf | vllm"),
+    engine: str | None = typer.Option(None, help=ENGINES.choices()),
     n: int | None = typer.Option(None, help="Trajectories per prompt."),
     max_turns: int | None = typer.Option(None, help="Maximum turns per episode."),
     limit: int | None = typer.Option(None, help="Use at most this many prompts."),

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from drift_core.config.base import SPEED_ONLY, StageConfig
+from drift_core.engines.registry import AUTO, ENGINES
 
 
 class EngineConfig(StageConfig):
     """Generation engine and its placement (RolloutConfig and EvalConfig extend it)."""
 
-    engine: Literal["auto", "hf", "vllm"] = Field(
-        "auto", json_schema_extra=SPEED_ONLY,
-        description="Generation engine: hf (transformers), vllm, or auto (vllm on CUDA, hf on CPU).",
+    # Allowed values and help come from the engine registry (drift_core/engines/registry.py), so a
+    # registered engine is a valid value without touching this file.
+    engine: str = Field(
+        AUTO, json_schema_extra=SPEED_ONLY, description=f"Generation engine: {ENGINES.describe()}."
     )
     batch_size: int = Field(
         256, ge=1, json_schema_extra=SPEED_ONLY,
@@ -31,3 +33,8 @@ class EngineConfig(StageConfig):
         0.85, gt=0.0, le=1.0, json_schema_extra=SPEED_ONLY, description="vLLM GPU memory share."
     )
     max_model_len: int | None = Field(None, ge=1, description="vLLM context length cap (default: the model's).")
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        return ENGINES.check(v)

@@ -6,22 +6,15 @@ from pydantic import Field
 
 from drift_core.config.engine import EngineConfig
 from drift_core.config.protocol import PromptMode
-from drift_core.config.rollout import SeedScheme
+from drift_core.config.sampling import SamplingConfig, Seed, Temperature
 
 
-class EvalConfig(EngineConfig):
-    """Multi-turn evaluation settings."""
+class EvalConfig(SamplingConfig, EngineConfig):
+    """Multi-turn evaluation settings: SamplingConfig's fields, greedy with seed 0 by default."""
 
-    temperature: float = Field(0.0, ge=0.0, description="0 = greedy (the reference's evaluation).")
-    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass (temperature > 0).")
-    max_new_tokens: int = Field(512, ge=1, description="Maximum tokens per assistant turn.")
+    temperature: Temperature = 0.0  # greedy, the reference's evaluation
+    seed: Seed = 0
     limit: int | None = Field(None, ge=1, description="Evaluate at most this many problems.")
-    seed: int = Field(0, description="Seed (used when temperature > 0).")
-    seed_scheme: SeedScheme = Field(
-        "per_turn",
-        description="Seeds of the generate calls (temperature > 0): 'per_turn' = seed at turn 1, seed + 1000 * t "
-        "at turn t >= 2; 'fixed' = seed on every call (the reference's).",
-    )
     prompt_mode: PromptMode = Field(
         "simple",
         description="User messages of the evaluation episodes, as protocol.prompt_mode for the rollout: 'simple' "

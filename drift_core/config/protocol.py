@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from drift_core.config.base import StageConfig
+from drift_core.verifiers import MATH_VERIFY, VERIFIERS
 
 PromptMode = Literal["simple", "full"]
 
@@ -69,14 +70,10 @@ class ProtocolConfig(StageConfig):
         description="Full mode: the response length turn_header states (the reference's instruction_max_tokens, "
         "400 in its launch scripts). Only shown to the model; generation is capped by max_new_tokens.",
     )
-    verifier: Literal["math-verify", "exact", "choice"] = Field(
-        "math-verify",
-        description="How an answer is checked against the gold: 'exact' = equal after lower-casing and removing "
-        "all whitespace (the reference's); 'math-verify' = that, or equal as math by math-verify (more lenient: "
-        "'0.5' = '\\frac{1}{2}', '12.0' = '12'); 'choice' = multiple choice, the gold is the letter of one of "
-        "the options the question lists ('B. 52' lines): the letter ('b', '(B)') or, when only that option has "
-        "it, its value ('52') is right (a question without that option: as math-verify). The choice tiny world "
-        "sets it.",
+    # Allowed values and help come from the verifier registry (drift_core/verifiers.py), so a registered
+    # verifier is a valid value without touching this file.
+    verifier: str = Field(
+        MATH_VERIFY.name, description=f"How an answer is checked against the gold: {VERIFIERS.describe()}."
     )
     multi_answer: Literal["whole", "first"] = Field(
         "whole",
@@ -93,6 +90,11 @@ class ProtocolConfig(StageConfig):
         "thoughts), as the reference does; the tags `<think>`, `</think>`, `<answer>`, `</answer>` are always "
         "removed.",
     )
+
+    @field_validator("verifier")
+    @classmethod
+    def _known_verifier(cls, v: str) -> str:
+        return VERIFIERS.check(v)
 
     @field_validator("turn_header")
     @classmethod

@@ -23,6 +23,15 @@ CPU_ENV_DEFAULTS = {
 }
 
 
+def vllm_available() -> tuple[bool, str]:
+    """(True, '') when vLLM imports; else (False, why) for skip messages and errors."""
+    try:
+        import vllm  # noqa: F401
+    except Exception as exc:  # ImportError, or a broken CUDA-built torchvision beside a CPU torch
+        return False, f"vllm is not importable: {type(exc).__name__}: {exc}"
+    return True, ""
+
+
 class VLLMEngine(Engine):
     name = "vllm"
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from drift_core.prompts import arithmetic
 from drift_core.prompts.benchmarks import MC_INSTRUCTION, render_choices
+from drift_core.verifiers import CHOICE
 
 LETTERS = "ABCD"
 # The named multiple-choice sets' instruction (GPQA, MMLU-Redux), for four options.
 INSTRUCTION = MC_INSTRUCTION.format(letters="A-D")
+# The verifier its items are scored with (the gold is a letter): protocol.verifier of the choice world.
+VERIFIER = CHOICE.name
 # The kinds of item: kind() tells the first three apart (known items); 'hidden' is a hidden-option item.
 KINDS = ("plain", "carry", "stuck", "hidden")
 

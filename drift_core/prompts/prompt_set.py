@@ -40,9 +40,9 @@ def load_prompt_set(cfg: PromptsConfig, workspace_root: str | Path | None = None
     rows = load_prompts(cfg, workspace_root)
     instruction = verifier = None
     if cfg.source == "tiny-world-choice":  # the instruction and verifier its model was pre-trained with
-        from drift_core.prompts.choice import INSTRUCTION
+        from drift_core.prompts.choice import INSTRUCTION, VERIFIER
 
-        instruction, verifier = INSTRUCTION, "choice"
+        instruction, verifier = INSTRUCTION, VERIFIER
     if cfg.source == "benchmark":
         from drift_core.prompts.benchmarks import get_benchmark
 

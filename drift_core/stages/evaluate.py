@@ -13,5 +13,5 @@ from drift_core.store import Workspace
 def evaluate_stage(ws: Workspace, model: ModelRef, prompts: PromptSet, protocol: ProtocolConfig, cfg: EvalConfig,
                    *, eval_id: str | None = None, progress: bool = True) -> EvalResult:
     """One episode per problem (greedy unless cfg.temperature > 0), stored under the set's label."""
-    return evaluate(ws, model.path, prompts.rows, prompts.protocol(protocol), cfg, engine=cfg.engine,
+    return evaluate(ws, model.path, prompts.rows, prompts.protocol(protocol), cfg,
                     dataset=prompts.label, eval_id=eval_id, progress=progress)

@@ -92,7 +92,7 @@ def world_protocol(task: str) -> ProtocolConfig:
     """The protocol a world's dialogues are written in: the default one; choice: the named multiple-choice
     sets' instruction and the `choice` verifier (what PromptSet.protocol applies to its prompts)."""
     if task == "choice":
-        return ProtocolConfig(instruction=choice.INSTRUCTION, verifier="choice")
+        return ProtocolConfig(instruction=choice.INSTRUCTION, verifier=choice.VERIFIER)
     return ProtocolConfig()
 
 

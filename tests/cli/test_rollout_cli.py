@@ -88,6 +88,7 @@ def test_bad_prompt_files(filled, random_model_dir, tmp_path, capsys, case):
         (["--set", "rollout.bogus=1"], "unknown config key 'rollout.bogus'"),
         (["--max-turns", "0"], "protocol.max_turns"),
         (["--n", "0"], "rollout.n"),
+        (["--engine", "nope"], "unknown engine 'nope' (choose one of auto, hf, vllm)"),  # from the registry
     ],
 )
 def test_bad_config(filled, random_model_dir, capsys, args, message):

@@ -92,3 +92,23 @@ def test_extends_errors_name_the_file(tmp_path):
     (tmp_path / "c.yaml").write_text("extends: missing.yaml\n")
     with pytest.raises(DriftError, match="extended by"):
         load_config(tmp_path / "c.yaml")
+
+
+def test_sampling_fields_are_defined_once_with_stage_defaults(tmp_path):
+    """Rollout and eval take temperature, top_p, max_new_tokens, seed and seed_scheme from SamplingConfig: the
+    same help and limits, their own defaults (eval greedy, seed 0), flat YAML keys as before."""
+    from drift_core.config.sampling import SamplingConfig
+
+    for model in (C.RolloutConfig, C.EvalConfig):
+        for name, shared in SamplingConfig.model_fields.items():
+            field = model.model_fields[name]
+            assert (field.description, field.metadata) == (shared.description, shared.metadata), (model, name)
+    r, e = C.RolloutConfig(), C.EvalConfig()
+    assert (r.temperature, r.seed, e.temperature, e.seed) == (1.0, 42, 0.0, 0)
+    f = tmp_path / "c.yaml"
+    f.write_text("rollout:\n  seed_scheme: fixed\n  top_p: 0.9\neval:\n  temperature: 0.5\n  max_new_tokens: 7\n")
+    cfg = load_config(f)
+    assert (cfg.rollout.seed_scheme, cfg.rollout.top_p, cfg.eval.temperature, cfg.eval.max_new_tokens) == (
+        "fixed", 0.9, 0.5, 7)
+    with pytest.raises(DriftError, match=r"eval\.temperature"):
+        load_config(None, ["eval.temperature=-1"])
