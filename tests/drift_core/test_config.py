@@ -92,3 +92,14 @@ def test_extends_errors_name_the_file(tmp_path):
     (tmp_path / "c.yaml").write_text("extends: missing.yaml\n")
     with pytest.raises(DriftError, match="extended by"):
         load_config(tmp_path / "c.yaml")
+
+
+def test_split_overrides_sends_a_section_to_its_model():
+    from drift_core.config.compare import CompareConfig, split_overrides
+
+    rest, mine = split_overrides(["compare.seeds=[0,1]", "train.learning_rate=1e-5", "compare.arms=[drift]"],
+                                 "compare")
+    assert rest == ["train.learning_rate=1e-5"]
+    assert CompareConfig.model_validate(mine).seeds == [0, 1]
+    with pytest.raises(DriftError):
+        split_overrides(["compare.seeds"], "compare")
