@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from peak_memory import peak_rss_bytes  # noqa: E402  (benchmarks/, on sys.path as the script's folder)
+from benchmarks.peak_memory import peak_rss_bytes  # noqa: E402  (the repo, on sys.path from the line above)
 
 WORDS = ["so", "we", "add", "the", "carry", "then", "check", "the", "sum", "again", "because", "digits",
          "line", "up", "and", "result", "follows", "from", "previous", "step"]

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Run benchmarks/gpu_check.py on a GPU machine that has torch, transformers, accelerate, peft and pyarrow
+# Run benchmarks/gpu_check/ (python -m benchmarks.gpu_check) on a GPU machine that has torch, transformers, accelerate, peft and pyarrow
 # but not the rest of drift's dependencies, and no network.
 #
 # The wheels in benchmarks/.gpu_wheels/ (fetched here by benchmarks/gpu_check_wheels.sh, carried to the
 # device) whose distribution the machine's Python lacks, or has in an older version, are unpacked into a
 # private folder that goes on PYTHONPATH: nothing is installed into the machine's site-packages, no pip and
 # no index are needed, and a rerun unpacks nothing twice. The repo itself goes on PYTHONPATH (no install).
-# Figures: $OUT/gpu_check.json (default benchmarks/out/gpu_check/). Extra arguments go to gpu_check.py.
+# Figures: $OUT/gpu_check.json (default benchmarks/out/gpu_check/). Extra arguments go to the check.
 #
 #   bash benchmarks/gpu_check.sh                             # on the GPU machine (< 8 minutes on an H200)
 #   bash benchmarks/gpu_check.sh --preflight                 # only: which modules import there
@@ -55,4 +55,4 @@ fi
 export PYTHONPATH="$repo:$site${PYTHONPATH:+:$PYTHONPATH}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 # The script writes its JSON after every part, so a hard stop still leaves the parts that finished.
-exec timeout -k 10 "${GPU_CHECK_TIMEOUT:-470}" "$py" "$here/gpu_check.py" --out "$out" "$@"
+exec timeout -k 10 "${GPU_CHECK_TIMEOUT:-470}" "$py" -m benchmarks.gpu_check --out "$out" "$@"

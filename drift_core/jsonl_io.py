@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from drift_core.config import WeightsConfig
 from drift_core.errors import DriftError
@@ -302,25 +300,3 @@ def export_jsonl(workspace: Workspace, run_id: str, out: str | Path) -> int:
         con.close()
         tmp.unlink(missing_ok=True)
     return n
-
-
-def write_dataset(table: pa.Table, out: str | Path, fmt: str | None = None) -> str:
-    """Write a training set as Parquet or JSONL (messages as a list of {role, content}, weight)."""
-    out = Path(out)
-    fmt = fmt or ("jsonl" if out.suffix in (".jsonl", ".json") else "parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        if fmt == "parquet":
-            pq.write_table(table, tmp, compression="zstd")
-        elif fmt == "jsonl":
-            with tmp.open("w", encoding="utf-8") as f:
-                for batch in table.to_batches(50_000):
-                    for row in batch.to_pylist():
-                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            raise DriftError(f"unknown dataset format {fmt!r}; use parquet or jsonl")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return fmt

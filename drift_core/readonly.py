@@ -15,18 +15,16 @@ test_sql_confinement.py):
    Spill files go to a private temporary directory outside the workspace, removed after. (DuckDB
    still lets the connection open two things: that directory, and its own database file, which it
    refuses to COPY over; `read_blob` of warehouse.duckdb reads the warehouse's own bytes.)
-`--out FILE` is written by drift (not by the query), to FILE only, never inside the workspace.
+`--out FILE` is written by drift (not by the query), to FILE only, never inside the workspace
+(drift_core/writers.py); this module only reads.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -35,11 +33,10 @@ import pyarrow.parquet as pq
 from duckdb.sqltypes import DuckDBPyType
 
 from drift_core.errors import DriftError
-from drift_core.sqlfiles import quote_ident, quote_literal, render, run_rendered, run_sql
+from drift_core.sqlfiles import quote_ident, run_rendered, run_sql
 from drift_core.store import SHARDED_TABLES, Workspace
 
 READ_TYPES = {"SELECT", "EXPLAIN"}
-FORMATS = ("table", "csv", "json", "parquet")
 SAVE_HINT = "to save rows, run the query with --format csv|json|parquet --out FILE (a file outside the workspace)"
 # What to do instead, by refused statement type.
 HINTS = {
@@ -201,10 +198,6 @@ def _explained(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
 # opaque extension, BIT as bytes, HUGEINT as a decimal that cannot hold its range, TIME WITH TIME ZONE
 # without its offset): the result has them as DuckDB's text form.
 NOT_IN_ARROW = {"variant", "bignum", "bit", "hugeint", "uhugeint", "time with time zone"}
-# The ones pyarrow's CSV writer takes as they are; any other column is printed as DuckDB's text form.
-CSV_TYPES = {"boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger",
-             "ubigint", "float", "double", "decimal", "varchar", "date", "time", "timestamp", "timestamp_s",
-             "timestamp_ms", "timestamp_ns", "timestamp with time zone", "timestamptz_ns"}
 
 
 def _contains(t, ids: set[str]) -> bool:
@@ -215,7 +208,7 @@ def _contains(t, ids: set[str]) -> bool:
     return False
 
 
-def _text_columns(rel, keep) -> str | None:
+def text_columns(rel, keep) -> str | None:
     """`rel`'s columns, cast to varchar where `keep(type)` is false; None when none is cast."""
     exprs, cast = [], False
     for name, t in zip(rel.columns, rel.types, strict=True):
@@ -229,7 +222,7 @@ def _text_columns(rel, keep) -> str | None:
 
 
 def _arrow_safe(rel):
-    columns = _text_columns(rel, lambda t: not _contains(t, NOT_IN_ARROW))
+    columns = text_columns(rel, lambda t: not _contains(t, NOT_IN_ARROW))
     return rel.project(columns) if columns else rel
 
 
@@ -253,86 +246,3 @@ def _missing_table_hint(exc: Exception) -> str:
         if f"Table with name {table} does not exist" in str(exc):
             return f"\n(the {table} table is written by `{command}`, which has not run in this workspace yet)"
     return ""
-
-
-# -- output (written by drift, never by the query) ---------------------------------------------------
-def check_output(workspace: Workspace, fmt: str, out: Path | None) -> None:
-    """Refuse a format or --out before the query runs: nothing is written inside the workspace."""
-    if fmt not in FORMATS:
-        raise DriftError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt == "parquet" and out is None:
-        raise DriftError("--format parquet needs --out FILE")
-    if out is None:
-        return
-    target = Path(out).expanduser().resolve()
-    if target.is_relative_to(workspace.root):
-        raise DriftError(
-            f"--out {out} is inside the workspace {workspace.root}, which drift sql never writes (its "
-            f"warehouse and tables are the stages'); write the file elsewhere, e.g. --out ./{target.name}"
-        )
-    if target.is_dir():
-        raise DriftError(f"--out {out} is a directory; give a file name, e.g. --out {Path(out) / 'rows.csv'}")
-
-
-def write_result(table: pa.Table, fmt: str, out: Path | None) -> str | None:
-    """Write rows as csv / json (one object per line) / parquet to `out`, or return csv/json text.
-
-    A file is written next to `out` under a temporary name and renamed, so a failed write leaves none."""
-    if fmt not in FORMATS[1:]:
-        raise DriftError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt == "parquet" and out is None:
-        raise DriftError("--format parquet needs --out FILE")
-    mem = duckdb.connect()
-    tmp = None
-    try:
-        mem.register("result", table)
-        if out is None:
-            if fmt == "csv":
-                import io
-
-                import pyarrow.csv as pcsv
-
-                buf = io.BytesIO()
-                pcsv.write_csv(_csv_ready(mem), buf)
-                return buf.getvalue().decode()
-            rows = run_sql(mem, "io/result_json").fetchall()
-            return "\n".join(r[0] for r in rows)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".drift-sql-{uuid.uuid4().hex[:8]}-{out.name}")  # same suffix: same compression
-        # DuckDB writes the file (nested values included); a path cannot be a bound parameter in COPY.
-        opts = {"csv": "format csv, header true", "json": "format json", "parquet": "format parquet"}[fmt]
-        run_rendered(mem, "io/copy_result", path=quote_literal(str(tmp)), options=opts)
-        os.replace(tmp, out)
-        return None
-    except (duckdb.Error, pa.ArrowException, OSError) as exc:
-        raise DriftError(
-            f"cannot write the result as {fmt}{f' to {out}' if out else ''}: {_first_line(exc)}. Cast the "
-            "column to text in the query (column::varchar) or use another --format; nothing was written"
-        ) from None
-    finally:
-        mem.close()
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-
-
-def text_rows(table: pa.Table, limit: int) -> list[tuple]:
-    """The first `limit` rows, each value as DuckDB's text form (None for NULL), for the table format."""
-    mem = duckdb.connect()
-    try:
-        mem.register("result", table.slice(0, limit))
-        rel = mem.sql(render("io/flat_result", columns="*"))
-        columns = _text_columns(rel, lambda t: t.id == "varchar") or "*"
-        return run_rendered(mem, "io/flat_result", columns=columns).fetchall()
-    except duckdb.Error as exc:
-        raise DriftError(f"cannot print the result: {_first_line(exc)}; try --format json") from None
-    finally:
-        mem.close()
-
-
-def _csv_ready(mem) -> pa.Table:
-    """The result with each column pyarrow's CSV writer cannot take (lists, structs, intervals, blobs...)
-    as DuckDB's text form."""
-    rel = mem.sql(render("io/flat_result", columns="*"))
-    columns = _text_columns(rel, lambda t: t.id in CSV_TYPES) or "*"
-    return mem.sql(render("io/flat_result", columns=columns)).to_arrow_table()

@@ -24,7 +24,7 @@ def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple
     """Wilson score interval of a proportion successes/n; (nan, nan) when n == 0.
 
     successes is rounded to the nearest count: scipy's binomtest takes an integer, and callers that
-    pass a mean share times n (drift_core.compare's noise threshold) get 30.000000000000004 and the like.
+    pass a mean share times n (drift_core/compare/markdown.py's noise threshold) get 30.000000000000004 and the like.
     """
     if n <= 0:
         return math.nan, math.nan

@@ -4,8 +4,8 @@
     drift compare --quick             # CI size: test tiny world, 2 seeds, 2 steps (figures are noise)
     drift compare --set compare.seeds=[0,1,2,3,4] --set train.learning_rate=5e-5
 
-Arms: reference (no training), gold-sft, uniform, rft, drift, drift-ext; every trained arm gets the
-same optimizer steps. Each arm x seed is the pipeline's cached train/evaluate tasks under one MLflow
+Arms: the registry in drift_core/compare/arms.py (`compare.arms` picks them); every trained arm gets
+the same optimizer steps. Each arm x seed is the pipeline's cached train/evaluate tasks under one MLflow
 run; a rerun recomputes only what changed.
 """
 
@@ -15,7 +15,11 @@ import time
 import yaml
 from prefect import flow
 
-from drift_core.compare import Selection, aggregate, arms, choose, run_tokens, set_threads, write_results
+from drift_core.compare.arms import GOLD, ROLLOUT, arms
+from drift_core.compare.output import write_results
+from drift_core.compare.runtime import run_tokens, set_threads
+from drift_core.compare.selection import Selection, choose
+from drift_core.compare.summary import aggregate
 from drift_core.config import PipelineConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, CompareConfig
 from drift_core.errors import DriftError
@@ -49,14 +53,14 @@ def drift_compare(
         ws, reference = setup.ws, setup.reference
         train_prompts, test_prompts = setup.train_prompts, setup.test_prompts
         data = {}
-        if any(a.data == "rollout" for a in plan):
-            data["rollout"] = run_stage(rollout_task, ws, train_prompts, reference, protocol, cfg.rollout)
-        if any(a.data == "gold" for a in plan):
-            data["gold"] = run_stage(gold_sft_task, ws, train_prompts, protocol)
+        if any(a.data == ROLLOUT for a in plan):
+            data[ROLLOUT] = run_stage(rollout_task, ws, train_prompts, reference, protocol, cfg.rollout)
+        if any(a.data == GOLD for a in plan):
+            data[GOLD] = run_stage(gold_sft_task, ws, train_prompts, protocol)
         weighted = {a.name: run_stage(weights_task, ws, data[a.data], a.weights, protocol.repeat_penalty_lambda,
                                       stage_name=f"weights.{a.name}")
                     for a in plan if a.weights is not None}
-        tokens = run_tokens(Workspace(ws), data["rollout"].run_id) if "rollout" in data else 0
+        tokens = run_tokens(Workspace(ws), data[ROLLOUT].run_id) if ROLLOUT in data else 0
         selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, tokens)
         lr = {sel.arm: sel.chosen for sel in selections}
         records = [
@@ -68,7 +72,7 @@ def drift_compare(
         ]
         summary = aggregate(records, list(compare.arms), protocol.max_turns)
         about = {a.name: a.about for a in plan}
-        notes = facts(reference, train_prompts, test_prompts, data.get("rollout"), weighted, cfg.train,
+        notes = facts(reference, train_prompts, test_prompts, data.get(ROLLOUT), weighted, cfg.train,
                       compare.max_steps, cfg.rollout.n, time.perf_counter() - t0, lr_chosen=bool(selections))
         logged = cfg.model_dump(mode="json") | {"compare": compare.model_dump(mode="json")}
         files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
@@ -84,7 +88,7 @@ def drift_compare(
 def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: PipelineConfig, compare: CompareConfig,
                           tokens: int) -> list[Selection]:
     """Each trained arm's learning rate: every `compare.lr_grid` value trained with `select_seed` and scored
-    greedily on the validation split; the best `select_metric` wins (drift_core.compare.choose). The
+    greedily on the validation split; the best `select_metric` wins (drift_core.compare.selection.choose). The
     test split is never read here. A one-value grid selects nothing (that value is used)."""
     trained = [arm for arm in plan if arm.name in weighted]
     if len(compare.lr_grid) < 2 or not trained:

@@ -15,7 +15,9 @@ import time
 from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from drift_core.compare import budget, set_threads, sweep_grid, write_sweep
+from drift_core.compare.arms import budget
+from drift_core.compare.runtime import set_threads
+from drift_core.compare.sweep import sweep_grid, write_sweep
 from drift_core.config import PipelineConfig, load_config
 from drift_core.config.compare import DEFAULT_PIPELINE, SweepConfig
 from flows.setup import flow_setup

@@ -2,7 +2,7 @@
 
 An arm x seed is the pipeline's own tasks (train, evaluate greedy, evaluate T=1), each cached on its
 content, under one MLflow run per arm x seed that is nested in the comparison's parent run; the
-stages' runs nest one level further down. Nothing here computes: drift_core.compare does.
+stages' runs nest one level further down. Nothing here computes: drift_core/compare/ does.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from drift_core.compare import Arm, budget, figures, sampled_eval
+from drift_core.compare.arms import ROLLOUT, UNTRAINED, WEIGHTED_SFT, Arm, budget, sampled_eval
+from drift_core.compare.summary import figures
 from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
+from drift_core.errors import DriftError
 from drift_core.stages.model import ModelRef
 from tasks import tracking
 from tasks.evaluate import EvalResult, evaluate_task
@@ -59,7 +61,8 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             test_prompts: PromptsResult, protocol: ProtocolConfig, train: TrainConfig, eval_cfg: EvalConfig,
             *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int,
             purpose: str = "test") -> dict:
-    """Train (unless the arm is the reference) and evaluate one arm with one seed; returns its record.
+    """Train (by the arm's method; an untrained arm is the reference itself) and evaluate one arm with one
+    seed; returns its record.
 
     Every trained arm gets the same `max_steps` (and the train section's batch size), so each sees
     the same number of samples whatever its dataset's size. `purpose` 'validation' names the stages
@@ -74,10 +77,12 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
     with nested_run(title, tags) as run_id:
         train_seconds = 0.0
         model = reference
-        if weighted is not None:
+        if arm.method == WEIGHTED_SFT:
             trained = run_stage(train_task, workspace, weighted, reference, protocol, budget(train, max_steps, seed),
                                 stage_name=f"train.{label}")
             model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
+        elif arm.method != UNTRAINED:  # a method the registry knows but this runner does not (yet)
+            raise DriftError(f"arm {arm.name}: drift compare cannot train with method {arm.method!r}")
         greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
                            stage_name=f"eval.{label}")
         t1: EvalResult | None = None
@@ -90,14 +95,15 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             "greedy": figures(greedy.metrics, protocol.max_turns),
             "t1": figures(t1.metrics, protocol.max_turns) if t1 else None,
             "train_seconds": train_seconds,
-            "rollout_tokens": rollout_tokens if arm.data == "rollout" else 0,
+            "rollout_tokens": rollout_tokens if arm.data == ROLLOUT else 0,
             "test_problems": int(greedy.metrics.get("num_problems", 0)),
         }
         flat = {f"greedy.{k}": v for k, v in record["greedy"].items()}
         flat |= {f"t1.{k}": v for k, v in (record["t1"] or {}).items()}
         flat |= {"train_seconds": train_seconds, "rollout_tokens": record["rollout_tokens"]}
-        params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if weighted else 0, "purpose": purpose,
-                  "learning_rate": train.learning_rate if weighted else 0,
+        trains = arm.method != UNTRAINED
+        params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if trains else 0, "purpose": purpose,
+                  "learning_rate": train.learning_rate if trains else 0,
                   "weights": arm.weights.model_dump(mode="json") if arm.weights else "none"}
         log_metrics(run_id, flat, params)
     shown = [f"{k} {v:.3f}" for k, v in record["greedy"].items() if v is not None and k.startswith("multi@")]

@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
+from drift_core.compare.arms import arms_help
 from drift_core.config.base import format_validation_error
 from drift_core.config.compare import (
     DEFAULT_PIPELINE,
@@ -82,7 +83,19 @@ def _start(workspace: str, quick: bool):
     return defaults.start_api_in_background()
 
 
-@app.command("compare")
+# The help lists the arm registry (drift_core/compare/arms.py), so a registered arm shows up in it.
+COMPARE_HELP = f"""The result table: every arm of `compare.arms` on one set of rollouts.
+
+Every trained arm gets the same optimizer steps; each arm x seed is evaluated greedy and at T=1
+on the test split. Writes compare.output (.md, .png, .json). Cached stages are reused on a rerun.
+`--set compare.seeds=[0,1,2,3]` sets a compare field (`--set compare.arms=...` picks the arms
+below, in table order); other `--set`s are pipeline sections.
+
+Arms: {arms_help()}.
+"""
+
+
+@app.command("compare", help=COMPARE_HELP)
 def compare_cmd(
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
@@ -93,12 +106,7 @@ def compare_cmd(
     as_json: bool = JsonOpt,
     world: str | None = WorldOpt,
 ) -> None:
-    """The result table: reference, gold-sft, uniform, rft, drift, drift-ext on one set of rollouts.
-
-    Every trained arm gets the same optimizer steps; each arm x seed is evaluated greedy and at T=1
-    on the test split. Writes compare.output (.md, .png, .json). Cached stages are reused on a rerun.
-    `--set compare.seeds=[0,1,2,3]` sets a compare field; other `--set`s are pipeline sections.
-    """
+    """`drift compare` (help: COMPARE_HELP)."""
     set_ = world_items(world, set_, quick)
     cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE, output=output)
     # the table without the per-arm notes below it

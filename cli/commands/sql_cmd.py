@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
-from drift_core.readonly import check_output, run_readonly, text_rows, write_result
+from drift_core.readonly import run_readonly
 from drift_core.store import Workspace
+from drift_core.writers import check_output, text_rows, write_result
 
 
 @app.command("sql")

@@ -12,20 +12,19 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from drift_core import weight_schemes
+from drift_core.compare.arms import arm_names, arms_help, default_arm_names
 from drift_core.config.base import SPEED_ONLY, StageConfig
-
-ARMS = ("reference", "gold-sft", "uniform", "rft", "drift", "drift-ext")
-ArmName = Literal["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
 
 
 class CompareConfig(StageConfig):
     """DRIFT against its baselines on one set of reference rollouts, with the same budget per arm."""
 
-    arms: list[ArmName] = Field(
-        list(ARMS),
+    # The arm names, their default and this help come from the arm registry (drift_core/compare/arms.py),
+    # which is read again at each validation, so an arm registered later is accepted.
+    arms: list[str] = Field(
+        default_factory=default_arm_names,
         min_length=1,
-        description="Arms to run: reference (no training), gold-sft (question -> `<answer>gold</answer>`, "
-        "single turn), uniform, rft, drift (reference gamma/beta), drift-ext (all-fail handling, beta auto).",
+        description=f"Arms to run, in table order: {arms_help()}.",
     )
     seeds: list[int] = Field(
         [0, 1, 2], min_length=1,
@@ -73,6 +72,15 @@ class CompareConfig(StageConfig):
         description="torch CPU threads for training and generation (None: torch's default). 1 because on a "
         "shared 2-core machine two threads ran far slower than one (docs/design.md §7, tiny-world build).",
     )
+
+
+    @field_validator("arms")
+    @classmethod
+    def _registered_arms(cls, v: list[str]) -> list[str]:
+        unknown = [a for a in v if a not in arm_names()]
+        if unknown:
+            raise ValueError(f"unknown arm {', '.join(unknown)}; the arms are {', '.join(arm_names())}")
+        return v
 
 
 class SweepConfig(StageConfig):

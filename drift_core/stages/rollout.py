@@ -31,7 +31,7 @@ def rollout_stage(ws: Workspace, prompts: PromptSet, protocol: ProtocolConfig, c
 
 def gold_stage(ws: Workspace, prompts: PromptSet, protocol: ProtocolConfig) -> RolloutOutput:
     """The gold-SFT arm's data, stored as a run: question -> <answer>gold</answer> (one turn, solved)."""
-    from drift_core.compare import write_gold_run
+    from drift_core.compare.gold import write_gold_run
 
     run_id, n = write_gold_run(ws, prompts.rows, prompts.protocol(protocol))
     return RolloutOutput(RolloutResult(run_id, n, 0, 1, 0), rollout_fingerprint(ws, run_id))

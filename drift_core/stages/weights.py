@@ -73,7 +73,7 @@ def export_dataset(ws: Workspace, cfg: WeightsConfig, out: Path, fmt: str | None
                    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> tuple[str, int, str]:
     """Write the training set of the weighting `cfg` names (all of its key) to .parquet/.jsonl:
     (run_id, rows written, format)."""
-    from drift_core.jsonl_io import write_dataset
+    from drift_core.writers import write_dataset
 
     run_id = pick_run(ws, cfg.run_id)
     table = config_rows(ws, cfg, run_id, repeat_penalty_lambda=repeat_penalty_lambda)

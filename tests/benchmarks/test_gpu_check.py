@@ -1,4 +1,4 @@
-"""benchmarks/gpu_check.py: its FLOP and weight formulas by hand, and the whole script on the CPU (--tiny),
+"""benchmarks/gpu_check/: its FLOP and weight formulas by hand, and the whole script on the CPU (--tiny),
 with DuckDB (the stages) and without (the fallbacks), so it is known to work before GPU time is spent."""
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "gpu_check.py"
-sys.path.insert(0, str(SCRIPT.parent))
+from benchmarks import gpu_check
 
-import gpu_check  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_train_flops_by_hand():
@@ -98,9 +96,9 @@ def test_drift_weights_by_hand():
 
 
 def run_script(tmp_path: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # the checkout, as gpu_check.sh sets it
+    return subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=tmp_path)
 
 
 def finite_positive(x) -> bool:

@@ -112,3 +112,14 @@ def test_sampling_fields_are_defined_once_with_stage_defaults(tmp_path):
         "fixed", 0.9, 0.5, 7)
     with pytest.raises(DriftError, match=r"eval\.temperature"):
         load_config(None, ["eval.temperature=-1"])
+
+
+def test_split_overrides_sends_a_section_to_its_model():
+    from drift_core.config.compare import CompareConfig, split_overrides
+
+    rest, mine = split_overrides(["compare.seeds=[0,1]", "train.learning_rate=1e-5", "compare.arms=[drift]"],
+                                 "compare")
+    assert rest == ["train.learning_rate=1e-5"]
+    assert CompareConfig.model_validate(mine).seeds == [0, 1]
+    with pytest.raises(DriftError):
+        split_overrides(["compare.seeds"], "compare")

@@ -16,3 +16,12 @@ def test_weight_distribution_png(tmp_path):
 def test_accuracy_by_turn_png(tmp_path):
     out = accuracy_by_turn({"reference": [0.2, 0.3], "candidate": [0.25, 0.4]}, tmp_path / "a" / "acc.png")
     assert out.read_bytes()[:8] == PNG and out.stat().st_size > 5000
+
+
+def test_compare_plots_write_pngs(tmp_path):
+    from drift_core.plots import multi_at_k_by_arm, sweep_heatmap
+
+    p = multi_at_k_by_arm({"greedy": {"a": [(0.1, 0.01), (0.2, 0.02)], "b": [(0.3, 0.0), (None, None)]}},
+                          tmp_path / "m.png", title="x")
+    h = sweep_heatmap({"multi@1": [[0.1, None], [0.3, 0.4]]}, [0.1, 1.0], [0.5, 0.9], tmp_path / "h.png")
+    assert p.read_bytes()[:4] == b"\x89PNG" and h.read_bytes()[:4] == b"\x89PNG"

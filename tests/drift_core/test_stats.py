@@ -36,7 +36,7 @@ def test_wilson_edges():
 
 
 def test_wilson_rounds_a_fractional_count():
-    # drift_core.compare passes a mean share times n: 0.3 * 100 = 30.000000000000004
+    # drift_core/compare/markdown.py passes a mean share times n: 0.3 * 100 = 30.000000000000004
     assert wilson_interval(0.3 * 100, 100) == wilson_interval(30, 100)
 
 

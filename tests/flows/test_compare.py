@@ -95,7 +95,7 @@ def test_table_has_one_row_per_arm_with_mean_and_std(runs):
 
 def test_learning_rates_are_chosen_on_validation_and_used_for_every_seed(runs):
     """compare.lr_grid: each trained arm's value picked by validation multi@3 (seed 0), then used on test."""
-    from drift_core.compare import choose
+    from drift_core.compare.selection import choose
 
     grid = runs["compare"].lr_grid
     selections = {s["arm"]: s for s in json.loads(runs["out"].with_suffix(".json").read_text())["selections"]}

@@ -31,9 +31,13 @@ Three parts, each time-boxed, run in this order and written to <out>/gpu_check.j
    on the rows, eval = greedy run_episodes + multi@k in Python (also when scipy is missing). With DuckDB
    the fallback formula is also run on the stored trajectories and compared with the SQL weights.
 
-    python benchmarks/gpu_check.py --out benchmarks/out/gpu_check              # CUDA, < 8 minutes on an H200
-    python benchmarks/gpu_check.py --device cpu --tiny --out /tmp/gc            # CPU: the same code, tiny sizes
+    python -m benchmarks.gpu_check --out benchmarks/out/gpu_check              # CUDA, < 8 minutes on an H200
+    python -m benchmarks.gpu_check --device cpu --tiny --out /tmp/gc            # CPU: the same code, tiny sizes
     bash benchmarks/gpu_check.sh                                                 # on the device, carried wheels
+
+Run from the repository root (or with it on PYTHONPATH, as gpu_check.sh does): drift_core, sql/ and
+configs/ are read from the checkout without an install. Tests import this package as
+`benchmarks.gpu_check` (pyproject.toml puts the root on pytest's path).
 """
 
 from __future__ import annotations
@@ -53,9 +57,6 @@ import traceback
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # the repo: drift_core, sql/, configs/ without an install
-sys.path.insert(1, str(HERE))  # bench_train's weighted_rows (benchmarks/ has no package)
 for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
     os.environ.setdefault(_k, _v)
 
@@ -312,8 +313,8 @@ def train_layout(args, work: Path, tok, samples, layout: str, attn: str) -> dict
 
 def part_train(args, work: Path, res: dict) -> None:
     import torch
-    from bench_train import weighted_rows  # trajectories like a rollout's: 1-5 turns, log-normal answer lengths
 
+    from benchmarks.bench_train import weighted_rows  # trajectories like a rollout's: 1-5 turns, log-normal lengths
     from drift_core.train.data import build_samples
 
     tok = chat_tokenizer(work)
@@ -781,7 +782,3 @@ def main(argv=None) -> int:
             shutil.rmtree(work)
     log(f"done in {time.perf_counter() - T0:.1f} s; figures in {out / 'gpu_check.json'}")
     return 1 if result["errors"] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

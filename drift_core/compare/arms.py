@@ -1,0 +1,151 @@
+"""The compare arms as one registry, and the train / evaluation configs of one arm x seed.
+
+An arm is one way of getting a policy from the same reference and the same data, trained with the
+same number of optimizer steps (docs/design.md §7: a fair comparison). Each arm is one `ArmEntry`:
+its name, the data it reads, how it is trained, how its weighting follows from CompareConfig and
+what the results page says about it. CompareConfig's allowed arm names and default, its help text and
+`drift compare`'s help come from here, so adding an arm is one `register(ArmEntry(...))`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from drift_core.config.weights import WeightsConfig
+
+if TYPE_CHECKING:
+    from drift_core.config.compare import CompareConfig
+    from drift_core.config.eval import EvalConfig
+    from drift_core.config.train import TrainConfig
+
+# What an arm trains on (ArmEntry.data). The flow makes each kind once and every arm that reads it shares
+# it: 'rollout' = the reference's samples, 'gold' = question -> gold answer (drift_core/compare/gold.py).
+NO_DATA, GOLD, ROLLOUT = "none", "gold", "rollout"
+DATA_KINDS = (NO_DATA, GOLD, ROLLOUT)
+# How an arm gets its policy (ArmEntry.method): the reference as it is, or weighted SFT on a weighting of
+# its data (tasks/compare.py runs it). Another method (e.g. online RL) adds a name here and its runner there.
+UNTRAINED, WEIGHTED_SFT = "none", "weighted-sft"
+METHODS = (UNTRAINED, WEIGHTED_SFT)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm resolved for a CompareConfig: what the flow and its tasks run."""
+
+    name: str
+    data: str
+    method: str
+    weights: WeightsConfig | None  # the weighting of `data` a weighted-SFT arm trains on; None otherwise
+    about: str
+    reading: bool = False
+
+
+@dataclass(frozen=True)
+class ArmEntry:
+    """One arm of the registry; `resolve(cfg)` gives the Arm a CompareConfig runs."""
+
+    name: str
+    data: str  # one of DATA_KINDS
+    method: str  # one of METHODS
+    weights: Callable[[CompareConfig], WeightsConfig] | None  # the weighting; None for a method without one
+    about: str  # the results page's line; str.format'ed with cfg=<CompareConfig>
+    help: str  # a few words for help texts (no config values)
+    reading: bool = False  # the page's reading section compares it with every other arm (the DRIFT arms)
+    default: bool = True  # in compare.arms' default
+
+    def __post_init__(self) -> None:
+        if self.data not in DATA_KINDS:
+            raise ValueError(f"arm {self.name}: data {self.data!r} is not one of {', '.join(DATA_KINDS)}")
+        if self.method not in METHODS:
+            raise ValueError(f"arm {self.name}: method {self.method!r} is not one of {', '.join(METHODS)}")
+        if (self.method == WEIGHTED_SFT) != (self.weights is not None):
+            raise ValueError(f"arm {self.name}: a weighting is given exactly when the method is {WEIGHTED_SFT}")
+        if (self.method in (UNTRAINED, WEIGHTED_SFT)) and (self.method == UNTRAINED) != (self.data == NO_DATA):
+            raise ValueError(f"arm {self.name}: an untrained arm reads no data, a weighted-SFT arm reads some")
+
+    def resolve(self, cfg: CompareConfig) -> Arm:
+        weights = self.weights(cfg) if self.weights else None
+        return Arm(self.name, self.data, self.method, weights, self.about.format(cfg=cfg), self.reading)
+
+
+_REGISTRY: dict[str, ArmEntry] = {}  # in table order
+
+
+def register(entry: ArmEntry, *, after: str | None = None) -> ArmEntry:
+    """Add an arm, last in table order or right after arm `after`."""
+    if entry.name in _REGISTRY:
+        raise ValueError(f"arm {entry.name!r} is already registered")
+    if after is not None and after not in _REGISTRY:
+        raise ValueError(f"arm {after!r} (register {entry.name!r} after it) is not registered")
+    items = list(_REGISTRY.items())
+    at = len(items) if after is None else [name for name, _ in items].index(after) + 1
+    items.insert(at, (entry.name, entry))
+    _REGISTRY.clear()
+    _REGISTRY.update(items)
+    return entry
+
+
+def unregister(name: str) -> None:
+    del _REGISTRY[name]
+
+
+def registered() -> list[ArmEntry]:
+    """Every arm, in table order."""
+    return list(_REGISTRY.values())
+
+
+def arm_names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def default_arm_names() -> list[str]:
+    """compare.arms' default: every arm flagged `default`, in table order."""
+    return [e.name for e in _REGISTRY.values() if e.default]
+
+
+def reading_arm_names() -> tuple[str, ...]:
+    return tuple(e.name for e in _REGISTRY.values() if e.reading)
+
+
+def arms_help() -> str:
+    """'name (help); ...' of every arm, for CompareConfig's field help and `drift compare --help`."""
+    return "; ".join(f"{e.name} ({e.help})" for e in _REGISTRY.values())
+
+
+def arms(cfg: CompareConfig) -> list[Arm]:
+    """The configured arms in the config's (= the table's) order."""
+    return [_REGISTRY[name].resolve(cfg) for name in cfg.arms]
+
+
+# -- the stock arms (docs/compare.md, "The arms") -----------------------------------------------------------
+register(ArmEntry("reference", NO_DATA, UNTRAINED, None, "the reference policy, no training", "no training"))
+register(ArmEntry("gold-sft", GOLD, WEIGHTED_SFT, lambda c: WeightsConfig(scheme="uniform", gamma=c.drift_gamma),
+                  "single-turn SFT on question -> <answer>gold</answer> (offline SFT)",
+                  "question -> `<answer>gold</answer>`, single turn"))
+register(ArmEntry("uniform", ROLLOUT, WEIGHTED_SFT, lambda c: WeightsConfig(scheme="uniform", gamma=c.drift_gamma),
+                  "SFT on every rollout trajectory, weight 1", "every rollout trajectory, weight 1"))
+register(ArmEntry("rft", ROLLOUT, WEIGHTED_SFT, lambda c: WeightsConfig(scheme="rft", gamma=c.drift_gamma),
+                  "SFT on solved trajectories only (weight 1 if solved else 0)", "solved trajectories only"))
+register(ArmEntry("drift", ROLLOUT, WEIGHTED_SFT,
+                  lambda c: WeightsConfig(scheme="drift", gamma=c.drift_gamma, beta=c.drift_beta),
+                  "exp(R/beta) per prompt, gamma {cfg.drift_gamma}, beta {cfg.drift_beta} (the reference)",
+                  "reference gamma/beta", reading=True))
+register(ArmEntry("drift-ext", ROLLOUT, WEIGHTED_SFT,
+                  lambda c: WeightsConfig(scheme="drift-ext", gamma=c.drift_gamma, beta=c.ext_beta,
+                                          target_ess=c.ext_target_ess, all_fail_zero=c.ext_all_fail_zero),
+                  "drift with all_fail_zero={cfg.ext_all_fail_zero}, beta {cfg.ext_beta} "
+                  "(ESS/n target {cfg.ext_target_ess})",
+                  "all-fail handling, beta auto", reading=True))
+
+
+# -- one arm x seed ----------------------------------------------------------------------------------------
+def budget(train: TrainConfig, max_steps: int, seed: int) -> TrainConfig:
+    """The train config of one arm x seed: every trained arm gets the same optimizer steps (and batch)."""
+    return train.model_copy(update={"max_steps": max_steps, "seed": seed})
+
+
+def sampled_eval(cfg: EvalConfig, temperature: float, seed: int) -> EvalConfig:
+    """The T>0 evaluation beside greedy decoding, seeded by the arm's seed."""
+    return cfg.model_copy(update={"temperature": temperature, "seed": seed})
