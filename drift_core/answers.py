@@ -34,16 +34,27 @@ def _clean(text: str, strip_special_tokens: bool) -> str:
     return text.strip()
 
 
+def tagged_parts(response: str, think: bool = False, strip_special_tokens: bool = False) -> tuple[str, str] | None:
+    """(thoughts, answer text) between the tags, each cleaned as an answer is ('' when empty; thoughts '' without
+    `think`); None when the response lacks the tags. Unlike extract_answer, an empty answer is still a match:
+    the reference rebuilds its stored message from these parts whenever the tags are there
+    (protocol.unanswered_message, docs/reference-parity.md)."""
+    match = (_THINK_ANSWER_RE if think else _ANSWER_RE).search(response)
+    if not match:
+        return None
+    if think:
+        return _clean(match.group(1), strip_special_tokens), _clean(match.group(2), strip_special_tokens)
+    return "", _clean(match.group(1), strip_special_tokens)
+
+
 def extract_answer(response: str, think: bool = False, strip_special_tokens: bool = False) -> str | None:
     """The text inside <answer>...</answer> (after a <think> block when `think`), or None.
 
     The tags (and with `strip_special_tokens` the chat tokens of CHAT_TOKENS) are removed from it first.
     An empty answer counts as unparseable, as in the reference (it earns the format penalty).
     """
-    match = (_THINK_ANSWER_RE if think else _ANSWER_RE).search(response)
-    if not match:
-        return None
-    return _clean(match.group(2 if think else 1), strip_special_tokens) or None
+    parts = tagged_parts(response, think, strip_special_tokens)
+    return (parts[1] or None) if parts else None
 
 
 def split_answers(text: str, separator: str) -> list[str]:
@@ -76,8 +87,8 @@ def parse_answer(
 
 def extract_think(response: str, strip_special_tokens: bool = False) -> str:
     """The thoughts of a '<think>...</think><answer>...</answer>' response, tags removed as in the answer."""
-    match = _THINK_ANSWER_RE.search(response)
-    return _clean(match.group(1), strip_special_tokens) if match else ""
+    parts = tagged_parts(response, think=True, strip_special_tokens=strip_special_tokens)
+    return parts[0] if parts else ""
 
 
 def canonical_response(answer: str, think: bool = False, thought: str = "") -> str:

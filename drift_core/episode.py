@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drift_core.answers import canonical_response, extract_think, normalize_answer, parse_answer
+from drift_core.answers import canonical_response, extract_think, normalize_answer, parse_answer, tagged_parts
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.verifiers import is_correct
 
@@ -98,8 +98,9 @@ class Episode:
         )
         t = self.num_turns + 1
         if answer is None:
-            # Reference: no parseable answer -> format penalty, raw text kept, the turn still counts.
-            correct, penalty, content, norm = False, p.format_penalty, response, ""
+            # Reference: no parseable answer -> format penalty, the turn still counts. The message is the raw
+            # text, or (unanswered_message 'tagged', the reference) rebuilt from tags holding no answer.
+            correct, penalty, content, norm = False, p.format_penalty, self.unanswered(response), ""
         else:
             correct = is_correct(answer, self.gold, p.verifier, self.question)
             penalty = 0.0
@@ -129,6 +130,16 @@ class Episode:
         else:
             self.messages.append({"role": "user", "content": self.feedback(turn)})
         return turn
+
+    def unanswered(self, response: str) -> str:
+        """The stored message of a turn without an answer: the raw response, unless the protocol rebuilds it
+        from tags that are there but empty (docs/reference-parity.md: the reference keeps only tagged parts)."""
+        p = self.protocol
+        parts = tagged_parts(response, p.think, p.strip_special_tokens) if p.unanswered_message == "tagged" else None
+        if parts is None:
+            return response
+        thought, text = parts
+        return canonical_response(text, p.think, thought)
 
     def feedback(self, last: Turn) -> str:
         """The user message after the wrong or unparseable turn `last`.

@@ -30,7 +30,7 @@ def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol:
     ws = Workspace(workspace)
     # The weighting the weights stage computed, by its whole key (every option that changes its rows).
     rows = config_rows(ws, WeightsConfig.model_validate(weights.params), weights.run_id, runs=[weights.run_id],
-                       repeat_penalty_lambda=weights.repeat_penalty_lambda)
+                       repeat_penalty_lambda=weights.repeat_penalty_lambda, order=cfg.row_order)
     out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
                       progress=progress.active())
     res = out.result

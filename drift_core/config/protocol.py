@@ -90,6 +90,15 @@ class ProtocolConfig(StageConfig):
         "thoughts), as the reference does; the tags `<think>`, `</think>`, `<answer>`, `</answer>` are always "
         "removed.",
     )
+    unanswered_message: Literal["raw", "tagged"] = Field(
+        "raw",
+        description="The assistant message stored for a turn whose tags are there but hold no answer (empty, "
+        "whitespace, only answer_separator, only chat tokens): 'raw' = the response as generated (prefill "
+        "included), as for any unparseable turn; 'tagged' = rebuilt from the tags as a parsed turn is, "
+        "`<think>thoughts</think><answer>text</answer>` with the cleaned text between the answer tags (the "
+        "reference). Scores and penalties are the same either way; the stored message is the later context and "
+        "training text. Reference: tagged.",
+    )
 
     @field_validator("verifier")
     @classmethod

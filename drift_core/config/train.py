@@ -69,6 +69,21 @@ class TrainConfig(StageConfig):
         "(prompt_id, sample_idx) order, a --data file's own order), as the reference's --disable_shuffle keeps "
         "its JSONL's order. Reference: false.",
     )
+    row_order: Literal["prompt_id", "stored"] = Field(
+        "prompt_id",
+        description="Order of a run's training rows, before any shuffle and the hold-out (eval_split_ratio "
+        "takes the last rows in it): 'prompt_id' = by (prompt_id, sample_idx); 'stored' = as the run stored "
+        "them: its prompts in the prompt source's order (after prompts.shuffle and limit), each prompt's "
+        "samples 0..n-1, an imported JSONL in its own line order; the reference's JSONL order. A --data file "
+        "keeps its own order either way. Reference: stored.",
+    )
+    tokenize: Literal["apart", "joint"] = Field(
+        "apart",
+        description="How a sample's prompt and target become token ids: 'apart' = each on its own (as the "
+        "engine was given the prompt and generated the target), 'joint' = prompt + target together, the "
+        "first as many tokens as the prompt alone has being the prompt (the reference's collator; the two "
+        "can differ where a token would span the boundary). Reference: joint.",
+    )
     eval_split_ratio: float = Field(
         0.0, ge=0.0, lt=1.0,
         description="Hold out the LAST ceil(ratio x rows) rows of the training set (in its order, before "

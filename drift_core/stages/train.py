@@ -39,7 +39,8 @@ def train_inputs(ws: Workspace, cfg: PipelineConfig, *, data: str | Path | None 
     w = cfg.weights
     run = pick_run(ws, w.run_id or cfg.rollout.run_id)
     base = base_model(ws, run, cfg.rollout, model)  # first: a run sampled by a label needs --model
-    rows = config_rows(ws, w, run, repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)  # its whole key
+    rows = config_rows(ws, w, run, repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda,  # its whole key
+                       order=cfg.train.row_order)
     return TrainInputs(rows, base, f"{run}-{w.scheme}")
 
 

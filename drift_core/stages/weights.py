@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
+from drift_core.sqlfiles import sql_relation
 from drift_core.store import Workspace
 from drift_core.weights import (
     DEFAULT_REPEAT_PENALTY_LAMBDA,
@@ -45,14 +47,36 @@ def pick_run(ws: Workspace, run_id: str | None) -> str:
 
 
 def config_rows(ws: Workspace, cfg: WeightsConfig, run_id: str, *, runs: list[str] | None = None,
-                repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> pa.Table:
+                repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA, order: str = "prompt_id") -> pa.Table:
     """The weighted SFT set (messages + weight) of `run_id` in the weighting `cfg` names: its whole key
-    (drift_core.weights.config_training_set; runs: those weighted together, default as compute_weights)."""
+    (drift_core.weights.config_training_set; runs: those weighted together, default as compute_weights).
+    order (train.row_order): 'prompt_id' = by (prompt_id, sample_idx); 'stored' = `stored_order`."""
     con = ws.connect(read_only=True)
     try:
-        return config_training_set(con, cfg, run_id, runs=runs, repeat_penalty_lambda=repeat_penalty_lambda)
+        rows = config_training_set(con, cfg, run_id, runs=runs, repeat_penalty_lambda=repeat_penalty_lambda)
     finally:
         con.close()
+    return stored_order(ws, rows, run_id) if order == "stored" else rows
+
+
+def stored_order(ws: Workspace, rows: pa.Table, run_id: str) -> pa.Table:
+    """`rows` of run_id (prompt_id, sample_idx, ...) in the order the run stored them (sql/training_order.sql):
+    the reference's training order (docs/reference-parity.md)."""
+    if not any(ws.run_dir(run_id).glob("shard-*.parquet")):
+        raise DriftError(f"no stored trajectories of run {run_id!r} in {ws.root}: cannot put its training rows "
+                         "in stored order (train.row_order)")
+    keys = rows.select(["prompt_id", "sample_idx"]).append_column("row", pa.array(range(rows.num_rows), pa.int64()))
+    con = duckdb.connect()
+    try:
+        con.register("training_rows", keys)
+        glob = str(ws.run_dir(run_id) / "shard-*.parquet")
+        order = sql_relation(con, "training_order", {"glob": glob}).to_arrow_table().column("row").to_pylist()
+    finally:
+        con.close()
+    if len(order) != rows.num_rows:
+        raise DriftError(f"run {run_id!r}: {rows.num_rows} training rows, {len(order)} of them found in its "
+                         "stored trajectories; cannot put them in stored order")
+    return rows.take(order)
 
 
 def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: float | str,

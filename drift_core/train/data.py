@@ -8,7 +8,9 @@ followed by eos: the model learns exactly the tokens it had to produce, and neve
 was given. With `train_prefill` (the reference's collator) the prompt ends at the assistant header
 and the whole stored message, prefill included, is the target. Prompt and target are tokenized
 separately, as the engine tokenized the prompt on its own and generated the target token by token
-(tokenizing the concatenation could merge tokens across the boundary).
+(tokenizing the concatenation could merge tokens across the boundary). `tokenize='joint'` is the
+reference's way instead (docs/reference-parity.md): the concatenation is tokenized, and its first as many
+tokens as the prompt alone has are the prompt.
 """
 
 from __future__ import annotations
@@ -59,11 +61,12 @@ def split_targets(messages: list[dict], target: str) -> list[tuple[list[dict], s
 
 
 def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_prompt_length: int,
-                  max_completion_length: int, train_prefill: bool = False,
+                  max_completion_length: int, train_prefill: bool = False, tokenize: str = "apart",
                   allow_empty: bool = False) -> list[Sample]:
     """One Sample per trained assistant message, in row order; rows without one are skipped.
 
     train_prefill: the prefill belongs to the target (loss on it) instead of the prompt.
+    tokenize: 'apart' or 'joint' (`token_ids`).
     allow_empty: return [] instead of raising when no row has an assistant message (the eval split).
     """
     check_rows(rows)
@@ -81,8 +84,8 @@ def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_p
                 prompt, answer = render(tokenizer, context, prefill), content[len(prefill):]
             else:  # prefill trained, or imported data without it: the whole message is the target
                 prompt, answer = render(tokenizer, context), content
-            p_ids = tokenizer(prompt, add_special_tokens=False).input_ids[-max_prompt_length:]
-            t_ids = tokenizer(answer, add_special_tokens=False).input_ids
+            p_ids, t_ids = token_ids(tokenizer, prompt, answer, tokenize)
+            p_ids = p_ids[-max_prompt_length:]
             if eos is not None:
                 t_ids = t_ids + [eos]
             samples.append(Sample(p_ids, t_ids[:max_completion_length], float(weight)))
@@ -91,6 +94,23 @@ def build_samples(rows: pa.Table, tokenizer, *, prefill: str, target: str, max_p
     if not samples and not allow_empty:
         raise DriftError(f"empty training set: none of the {rows.num_rows} rows has an assistant message")
     return samples
+
+
+def token_ids(tokenizer, prompt: str, answer: str, tokenize: str) -> tuple[list[int], list[int]]:
+    """(prompt ids, target ids) before truncation and eos.
+
+    'apart': each text tokenized on its own, no special tokens added (the chat template wrote them).
+    'joint': as the reference's collator, `prompt + answer` tokenized with the tokenizer's defaults; the
+    prompt is its first len(tokenizer(prompt)) tokens and the target the rest, so a token that spans the
+    boundary counts as prompt. (The reference appends the eos text before tokenizing; eos is an added token,
+    so appending its id after is the same.)
+    """
+    if tokenize == "joint":
+        ids = tokenizer(prompt + answer).input_ids
+        n = len(tokenizer(prompt).input_ids)
+        return ids[:n], ids[n:]
+    return (tokenizer(prompt, add_special_tokens=False).input_ids,
+            tokenizer(answer, add_special_tokens=False).input_ids)
 
 
 def pack(samples: list[Sample], max_tokens: int) -> list[list[Sample]]:

@@ -286,7 +286,7 @@ def train(rows: pa.Table, model_path: str, cfg: TrainConfig, out_dir: str | Path
     train_rows, eval_rows = split_eval(rows, cfg.eval_split_ratio)
     opts = dict(prefill=prefill_text(protocol or ProtocolConfig()), target=cfg.target,
                 max_prompt_length=cfg.max_prompt_length, max_completion_length=cfg.max_completion_length,
-                train_prefill=cfg.train_prefill)
+                train_prefill=cfg.train_prefill, tokenize=cfg.tokenize)
     samples = build_samples(train_rows, tokenizer, **opts)
     eval_samples: list[Sample] = []
     if eval_rows is not None:
