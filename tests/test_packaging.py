@@ -114,7 +114,9 @@ def test_wheel_ships_every_sql_yaml_and_module(built):
     assert not missing, f"not in the wheel: {missing}"
     assert "tasks/chat_model.py" in contents  # read as a file by tasks/registry.py (MLflow python_model)
     assert "drift_configs/tiny.yaml" in contents and "drift_configs/accelerate/cpu.yaml" in contents
-    for task in ("arithmetic", "choice"):
+    from drift_core.worlds import WORLDS
+
+    for task in WORLDS.names():  # every stock world is shipped
         assert f"drift_worlds/{task}/model.safetensors" in contents and f"drift_worlds/{task}/card.json" in contents
 
 

@@ -25,16 +25,20 @@ from drift_core.config.compare import (
     split_overrides,
 )
 from drift_core.errors import DriftError
+from drift_core.worlds import DEFAULT, WORLDS
 
 QuickOpt = typer.Option(
     False, "--quick",
     help="CI size: a few prompts, 2 steps, the `test` tiny world; workspace <workspace>/quick, output inside it.",
 )
 RefreshOpt = typer.Option(False, "--refresh", help="Recompute every stage (ignore cached results).")
+# The help lists the world registry (drift_core/worlds), so a registered world shows up in it.
 WorldOpt = typer.Option(
     None, "--world",
-    help="Tiny world to compare on: arithmetic (the default world) or choice (multiple choice; its table goes to "
-    "benchmarks/results/tiny_world_choice.md unless --output or compare.output says otherwise).",
+    help=f"Tiny world to compare on (default: {DEFAULT}): "
+    + "; ".join(f"{w.name} ({w.help}" + (f"; its table goes to {w.compare_output}" if w.compare_output else "") + ")"
+                for w in WORLDS)
+    + ". --output or compare.output overrides where the table goes.",
 )
 
 
@@ -43,11 +47,12 @@ def world_items(world: str | None, set_: list[str] | None, quick: bool = False) 
     output inside its workspace."""
     if world is None:
         return list(set_ or [])
-    if world not in ("arithmetic", "choice"):
-        raise DriftError(f"--world {world!r}: use arithmetic or choice")
-    items = [f"tiny_world.task={world}"]
-    if world == "choice" and not quick:
-        items.append("compare.output=benchmarks/results/tiny_world_choice.md")
+    if world not in WORLDS:
+        raise DriftError(f"--world {world!r}: use {' or '.join(WORLDS.names())}")
+    entry = WORLDS.get(world)
+    items = [f"tiny_world.task={entry.name}"]
+    if entry.compare_output and not quick:
+        items.append(f"compare.output={entry.compare_output}")
     return items + list(set_ or [])
 JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from cli.app import app
 from drift_core.errors import DriftError
+from drift_core.worlds import DEFAULT, WORLDS
 
 
 @app.command("tiny-world")
@@ -17,28 +18,24 @@ def tiny_world_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Directory to build the tiny world into."),
     seed: int = typer.Option(0, help="Seed of splits, data mixture and weights (same seed, same weights)."),
     size: str = typer.Option("default", help="default (the reference, a few minutes) | test (seconds)."),
-    task: str = typer.Option(
-        "arithmetic",
-        help="arithmetic (answer the number) | choice (four labelled options, answer the letter: feedback "
-        "says the chosen option is wrong).",
-    ),
+    # The help lists the world registry (drift_core/worlds), so a registered world shows up in it.
+    task: str = typer.Option(DEFAULT, help=" | ".join(f"{w.name} ({w.help})" for w in WORLDS) + "."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ) -> None:
     """Build from scratch, offline: tokenizer, Llama model, prompt splits, and a measured card."""
-    from drift_core.config.tiny_world import TASKS
     from drift_core.tiny_world import build, read_card
 
     if size not in ("default", "test"):
         raise DriftError(f"--size must be default or test, got '{size}'")
-    if task not in TASKS:
-        raise DriftError(f"--task must be {' or '.join(TASKS)}, got '{task}'")
+    if task not in WORLDS:
+        raise DriftError(f"--task must be {' or '.join(WORLDS.names())}, got '{task}'")
     build(out, seed=seed, size=size, task=task, progress=not quiet)
     print_card(read_card(out) or {}, out)
 
 
 def print_card(card: dict, out: Path) -> None:
     g, s = card["metrics"]["greedy"], card["metrics"]["sampled_t1"]
-    t = Table(title=f"tiny world {card.get('task', 'arithmetic')} {out} (size {card['size']}, seed {card['seed']}, "
+    t = Table(title=f"tiny world {card.get('task', DEFAULT)} {out} (size {card['size']}, seed {card['seed']}, "
                     f"test split {card['splits']['test']})")
     t.add_column("metric")
     t.add_column("greedy", justify="right")

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drift_core.config.base import StageConfig
+from drift_core.errors import DriftError
+from drift_core.worlds import DEFAULT, WORLDS, source_names
+
+# The sources that are no tiny world; each registered world adds its own (drift_core/worlds).
+SOURCES = ("file", "hf", "arithmetic", "benchmark")
 
 
 class PromptsConfig(StageConfig):
     """A prompt source: a local file, a Hugging Face dataset, or the arithmetic generator."""
 
-    source: Literal["file", "hf", "arithmetic", "tiny-world", "tiny-world-choice", "benchmark"] = Field(
-        "tiny-world",
+    source: str = Field(
+        WORLDS.get(DEFAULT).source,
         description="file: local JSONL/Parquet; hf: a datasets name; arithmetic: the built-in generator; "
-        "tiny-world: the tiny world's prompt split (train, validation or test; built on first use); "
-        "tiny-world-choice: the same for the multiple-choice tiny world (see tiny_world.task); benchmark: a "
-        "named evaluation set (see `benchmark`; `path` may point at a local copy).",
+        + "; ".join(f"{w.source}: the {w.name} tiny world's prompt split (train, validation or test; built on "
+                    "first use)" for w in WORLDS)
+        + " (see tiny_world.task); benchmark: a named evaluation set (see `benchmark`; `path` may point at a "
+        "local copy).",
     )
     benchmark: str | None = Field(
         None,
@@ -51,6 +57,13 @@ class PromptsConfig(StageConfig):
     levels: list[int] = Field(
         [1, 2, 3], description="Difficulty levels to draw from (source=arithmetic); see drift_core.prompts.arithmetic."
     )
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, v: str) -> str:
+        if v not in SOURCES and v not in source_names():
+            raise DriftError(f"unknown prompts.source '{v}' (choose one of {', '.join([*SOURCES, *source_names()])})")
+        return v
 
     @model_validator(mode="after")
     def _datasets_mode_shuffles(self) -> PromptsConfig:

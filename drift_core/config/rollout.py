@@ -7,6 +7,7 @@ from pydantic import Field
 from drift_core.config.base import SPEED_ONLY
 from drift_core.config.engine import EngineConfig
 from drift_core.config.sampling import SamplingConfig, SeedScheme
+from drift_core.worlds import DEFAULT, WORLDS
 
 __all__ = ["RolloutConfig", "SeedScheme"]
 
@@ -16,8 +17,9 @@ class RolloutConfig(SamplingConfig, EngineConfig):
 
     model: str | None = Field(
         None,
-        description="Reference model: a local directory or a hub id; 'tiny-world-choice' = the workspace's "
-        "multiple-choice tiny world. Default: the workspace's tiny world (tiny_world.task picks which).",
+        description="Reference model: a local directory or a hub id; a tiny world's source name = that world in "
+        f"the workspace ({', '.join(f'{w.source!r}: {w.name}' for w in WORLDS)}). Default: the workspace's tiny "
+        f"world (tiny_world.task picks which; unset: {DEFAULT}).",
     )
     n: int = Field(16, ge=1, description="Trajectories per prompt (samples drawn at turn 1).")
     prompts_per_shard: int = Field(

@@ -1,34 +1,25 @@
 """How the tiny world is built: model size, pre-training schedule, data mixture, prompt splits, card.
 
-Two worlds share the machinery (docs/tiny-world.md): `arithmetic` (answer the number) and `choice`
-(the same questions with four labelled options; answer the letter). `for_size` holds the presets."""
+The worlds share the machinery (docs/tiny-world.md) and are entries of one registry (drift_core/worlds):
+`arithmetic` (answer the number) and `choice` (the same questions with four labelled options; answer the
+letter). `for_size` applies a world's preset (its entry's) and the size's."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drift_core.config.base import StageConfig
-
-Task = Literal["arithmetic", "choice"]
-TASKS: tuple[str, ...] = ("arithmetic", "choice")
-# What each world is called as a prompt source (prompts.source, `--prompts NAME[:split]`) and as a model
-# (rollout.model; unset = the arithmetic one), and its directory in the workspace.
-SOURCE_NAMES = {"arithmetic": "tiny-world", "choice": "tiny-world-choice"}
-DIR_NAMES = {"arithmetic": "tiny_world", "choice": "tiny_world_choice"}
+from drift_core.worlds import DEFAULT, WORLDS, hidden_worlds, source_names
 
 
 class TinyWorldConfig(StageConfig):
     """Every knob of `drift tiny-world`; `for_size` gives the presets (task x size: default, test).
 
-    The field defaults are the arithmetic world's; `for_size(..., task='choice')` sets the choice world's."""
+    The field defaults are the arithmetic world's; `for_size(..., task=NAME)` applies world NAME's preset."""
 
-    task: Task = Field(
-        "arithmetic",
-        description="Which world: 'arithmetic' (answer the number) or 'choice' (four labelled options, "
-        "answer the letter; feedback then says the chosen option is wrong).",
-    )
+    task: str = Field(DEFAULT, description=f"Which world: {WORLDS.describe()}.")
     size: Literal["default", "test"] = Field("default", description="Preset this config came from.")
     seed: int = Field(0, description="Seed of everything: splits, dialogue mixture, weight init, card sampling.")
 
@@ -161,26 +152,30 @@ class TinyWorldConfig(StageConfig):
         600, ge=1, description="Prompts of card_all_fail_split used for the all-fail estimate (the first ones)."
     )
 
+    @field_validator("task")
+    @classmethod
+    def _registered_world(cls, v: str) -> str:
+        return WORLDS.check(v)
+
     @model_validator(mode="after")
-    def _hidden_items_are_choice_only(self) -> TinyWorldConfig:
-        if self.task == "arithmetic":
+    def _hidden_items_need_a_world_with_them(self) -> TinyWorldConfig:
+        if WORLDS.get(self.task).hidden is None:
             for name in ("hidden_share", "hidden_pretrain_share"):
                 if getattr(self, name) > 0:
+                    worlds = " or ".join(f"'{w}'" for w in hidden_worlds())
                     raise ValueError(
-                        f"{name}={getattr(self, name)}: the arithmetic world has no hidden-option items (they "
-                        "are four labelled options answered with a letter); use task 'choice' or set it to 0"
+                        f"{name}={getattr(self, name)}: the {self.task} world has no hidden-option items (items "
+                        f"whose right option the question does not tell); use task {worlds} or set it to 0"
                     )
         return self
 
     @classmethod
-    def for_size(cls, size: str, seed: int = 0, task: str = "arithmetic", **overrides) -> TinyWorldConfig:
+    def for_size(cls, size: str, seed: int = 0, task: str = DEFAULT, **overrides) -> TinyWorldConfig:
         """The preset (`task`, `size`): 'default' is the real reference (< 6 min of CPU), 'test' is for unit
-        tests (seconds)."""
-        if task not in TASKS:
-            raise ValueError(f"unknown tiny-world task '{task}' (choose {' or '.join(TASKS)})")
+        tests (seconds). The world's preset (its registry entry's) comes first, the size's after it."""
         if size not in ("default", "test"):
             raise ValueError(f"unknown tiny-world size '{size}' (choose default or test)")
-        preset: dict = dict(CHOICE_PRESET) if task == "choice" else {}
+        preset: dict = dict(WORLDS.get(task).preset)
         if size == "test":
             # Seconds, not minutes: a small model on an easier world (1-digit sums are in the splits).
             preset |= dict(
@@ -192,58 +187,21 @@ class TinyWorldConfig(StageConfig):
         return cls(task=task, size=size, seed=seed, **{**preset, **overrides})
 
 
-# The choice world's mixture (docs/tiny-world.md): three kinds of problem, told apart by the question. The
-# options are in ascending order with distractors at fixed offsets (drift_core.prompts.choice.make_item), so
-# each kind has its letters: plain B; carry C (a sum) or B (a difference); stuck A.
-# - plain (no carry, no sign): right at turn 1 (1 - slip_rate): greedy multi@1 is their share;
-# - carry/borrow: the dropped-carry option at turn 1 (trap_rate), the right one after 'Incorrect'
-#   (fix_rate): greedy solves them at turn 2;
-# - negative result ('stuck'): every distractor is positive (the sign dropped), picked at turn 1
-#   (sign_rate, else another one, the right one in stubborn_fix_rate); after 'Incorrect' an unpicked
-#   distractor (stubborn_next_rate), an earlier one (stubborn_repeat_rate) or, rarely, the right one.
-#   Greedy walks through the three distractors and then repeats them (2 of its 4 later turns are
-#   repeats, multi@4 stays below 1), while a policy that never repeats is right at turn 4; sampled, these
-#   prompts mostly fail in all n trajectories.
-# Shares in split_levels: 2-digit +/- 1-digit 0.35 each (45% of them carry/borrow), 1-digit - 2-digit 0.3,
-# so plain 0.39, carry 0.32, stuck 0.3 of the known items: greedy multi@1 ~0.39, multi@4 ~0.7, repeated
-# share ~2*0.3 / (4*0.3 + 0.32) = 0.4 if the model learnt the mixture exactly.
-# - hidden-option items (hidden_share 0.5 of every split; drift_core.prompts.choice.hidden_item): the right
-#   letter is random per item, so turn 1 is right in 1 of 4 whatever the policy; after 'Incorrect' the
-#   dialogues pick a rejected option again in hidden_repeat_rate 0.5 (the middle of the 30-70% the sampled
-#   reference should repeat; greedy then always repeats), else an option not rejected yet. The elimination
-#   optimum is min(1, k/4) on them. hidden_pretrain_share 0.25 of the main stage's dialogues: ~8,000 hidden
-#   dialogues over ~9,300 items of their own (each seen about once: nothing to memorise).
-CHOICE_PRESET: dict = dict(
-    steps=1200,  # the letters follow from the kind of problem: learnt well before the arithmetic world's 1800
-    trap_rate=0.7,
-    sign_rate=0.8,
-    stubborn_fix_rate=0.01,
-    stubborn_next_rate=0.75,
-    stubborn_repeat_rate=0.24,
-    slip_rate=0.15,
-    fix_rate=0.65,
-    repeat_rate=0.2,
-    malformed_rate=0.02,
-    zero_malformed_rate=0.0,
-    clean_levels=[1, 3],
-    level_weights={1: 1.0, 3: 2.0, 9: 2.0, 10: 1.5},
-    split_levels={3: 0.35, 9: 0.35, 10: 0.3},
-    hidden_share=0.5,
-    hidden_pretrain_share=0.25,
-    hidden_repeat_rate=0.5,
-)
-
-
 class TinyWorldSelection(StageConfig):
     """Pipeline section `tiny_world`: which self-built world the pipeline uses where none is named."""
 
-    task: Task | None = Field(
+    task: str | None = Field(
         None,
-        description="The tiny world of the run: 'arithmetic' or 'choice' (built on first use into "
-        "<workspace>/tiny_world or <workspace>/tiny_world_choice). When set, the prompt sections that read a "
+        description=f"The tiny world of the run: {' or '.join(repr(w.name) for w in WORLDS)} (built on first use "
+        f"into {' or '.join(f'<workspace>/{w.dir_name}' for w in WORLDS)}). When set, the prompt sections that read a "
         "tiny world (prompts, eval_prompts) and an unset rollout.model all use this one. Unset: each section "
-        "says its own (prompts.source tiny-world / tiny-world-choice; rollout.model unset = arithmetic).",
+        f"says its own (prompts.source {' / '.join(source_names())}; rollout.model unset = {DEFAULT}).",
     )
+
+    @field_validator("task")
+    @classmethod
+    def _registered_world(cls, v: str | None) -> str | None:
+        return v if v is None else WORLDS.check(v)
 
 
 def select_tiny_world(cfg) -> None:
@@ -251,11 +209,11 @@ def select_tiny_world(cfg) -> None:
     task = cfg.tiny_world.task
     if task is None:
         return
-    names = set(SOURCE_NAMES.values())
+    names, source = set(source_names()), WORLDS.get(task).source
     for section in (cfg.prompts, cfg.eval_prompts):
-        if section.source in names and section.source != SOURCE_NAMES[task]:
-            section.source = SOURCE_NAMES[task]
+        if section.source in names and section.source != source:
+            section.source = source
     if cfg.rollout.model is None or cfg.rollout.model in names:
-        model = None if task == "arithmetic" else SOURCE_NAMES[task]
+        model = None if task == DEFAULT else source  # unset names the default world
         if cfg.rollout.model != model:
             cfg.rollout.model = model

@@ -14,6 +14,7 @@ from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.errors import DriftError
 from drift_core.prompts.sources import load_prompts
+from drift_core.worlds import is_world_source, source_names, world_of_source
 
 
 @dataclass
@@ -39,10 +40,9 @@ def load_prompt_set(cfg: PromptsConfig, workspace_root: str | Path | None = None
     """Rows of the configured source, with its label and (named benchmarks) its instruction."""
     rows = load_prompts(cfg, workspace_root)
     instruction = verifier = None
-    if cfg.source == "tiny-world-choice":  # the instruction and verifier its model was pre-trained with
-        from drift_core.prompts.choice import INSTRUCTION, VERIFIER
-
-        instruction, verifier = INSTRUCTION, VERIFIER
+    if is_world_source(cfg.source):  # the instruction and verifier its model was pre-trained with
+        protocol = world_of_source(cfg.source).protocol()
+        instruction, verifier = protocol.get("instruction"), protocol.get("verifier")
     if cfg.source == "benchmark":
         from drift_core.prompts.benchmarks import get_benchmark
 
@@ -58,21 +58,20 @@ def load_prompt_set(cfg: PromptsConfig, workspace_root: str | Path | None = None
 
 
 def prompts_from_spec(base: PromptsConfig, spec: str, local_copy: str | None = None) -> PromptsConfig:
-    """`drift eval --prompts SPEC`: a named set, tiny-world[-choice][:split], or a JSONL/Parquet file -> a config."""
+    """`drift eval --prompts SPEC`: a named set, a tiny world's source name[:split] (tiny-world, tiny-world-choice,
+    ...: drift_core/worlds), or a JSONL/Parquet file -> a config."""
     from drift_core.prompts.benchmarks import ALIASES, BENCHMARKS, get_benchmark
 
     if spec.lower() in BENCHMARKS or spec.lower() in ALIASES:
         bench = get_benchmark(spec)
         return base.model_copy(update={"source": "benchmark", "benchmark": bench.name, "path": local_copy,
                                        "split": bench.split})
-    if spec.startswith("tiny-world"):
-        name, _, split = spec.partition(":")
-        if name not in ("tiny-world", "tiny-world-choice"):
-            raise DriftError(f"--prompts '{spec}': the tiny worlds are tiny-world and tiny-world-choice")
+    name, _, split = spec.partition(":")
+    if is_world_source(name):
         return base.model_copy(update={"source": name, "split": split or "test"})
     if Path(spec).is_file():
         return base.model_copy(update={"source": "file", "path": spec})
     raise DriftError(
-        f"--prompts '{spec}' is neither a named set ({', '.join(sorted(BENCHMARKS))}), "
-        "tiny-world[-choice][:split] (split: train, validation, test), nor an existing file"
+        f"--prompts '{spec}' is neither a named set ({', '.join(sorted(BENCHMARKS))}), a tiny world "
+        f"({' | '.join(source_names())})[:split] (split: train, validation, test), nor an existing file"
     )

@@ -15,6 +15,7 @@ from typing import Any
 from drift_core.config.prompts import PromptsConfig
 from drift_core.errors import DriftError
 from drift_core.prompts import arithmetic
+from drift_core.worlds import is_world_source
 
 _METAMATH_ANSWER = re.compile(r"The answer is:\s*(.*?)\s*$", re.DOTALL)
 QUESTION_FIELDS = ("question", "query", "problem", "prompt")
@@ -36,7 +37,7 @@ def load_prompts(cfg: PromptsConfig, workspace_root: str | Path | None = None) -
         if not cfg.path:
             raise DriftError("prompts.path (a dataset name) is required when prompts.source is 'hf'")
         return _select(list(_from_records(_read_hf(cfg), cfg, cfg.path)), cfg)
-    if cfg.source in ("tiny-world", "tiny-world-choice"):
+    if is_world_source(cfg.source):
         from drift_core.tiny_world import prompts_file, task_of
 
         path = prompts_file(workspace_root or ".drift", cfg.split, task_of(cfg.source))

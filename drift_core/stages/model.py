@@ -10,6 +10,7 @@ from drift_core.errors import DriftError
 from drift_core.fingerprint import model_fingerprint
 from drift_core.sqlfiles import run_sql
 from drift_core.store import Workspace
+from drift_core.worlds import is_world_source
 
 
 @dataclass(frozen=True)
@@ -29,15 +30,13 @@ class ModelRef:
 
 def reference_model(ws: Workspace, cfg: RolloutConfig, model: str | None = None) -> ModelRef:
     """`model` if given, else the configured reference, else the workspace's tiny world (built on first use;
-    the name 'tiny-world-choice' means the choice world, 'tiny-world' the arithmetic one).
+    a world's source name means that world: 'tiny-world-choice' the choice one, 'tiny-world' the arithmetic one).
 
     Not a cached stage on purpose: a key that depended on the directory it creates would miss the
     cache on the run after the one that built it.
     """
-    from drift_core.config.tiny_world import SOURCE_NAMES
-
     path = model or cfg.model
-    if not path or (path in SOURCE_NAMES.values() and not (ws.root / path).exists()):
+    if not path or (is_world_source(path) and not (ws.root / path).exists()):
         from drift_core.tiny_world import ensure_tiny_world, task_of
 
         path = str(ensure_tiny_world(ws.root, task=task_of(path or None)))
@@ -66,9 +65,7 @@ def _loadable_policy(ws: Workspace, policy: str, cfg: RolloutConfig) -> bool:
     """Whether a run's recorded policy names a model: a model directory, the tiny world, the configured
     reference, or a hub id ('owner/name'). A gold-answer run ('gold') or an imported JSONL run
     ('imported:<file>') records a label instead."""
-    from drift_core.config.tiny_world import SOURCE_NAMES
-
-    if policy == cfg.model or policy in SOURCE_NAMES.values() or Path(ws.resolve(policy)).is_dir():
+    if policy == cfg.model or is_world_source(policy) or Path(ws.resolve(policy)).is_dir():
         return True
     if "/" not in policy or Path(policy).expanduser().is_absolute() or policy.startswith("."):
         return False  # a label, or a model directory that is gone

@@ -2,9 +2,10 @@
 
 `build` trains a tokenizer and a small LlamaForCausalLM from scratch on synthetic dialogues in the
 episode protocol's format, writes held-out prompt splits (train, validation, test), and measures the
-result with the project's own episode loop (card.json + README.md). Two worlds (`task`): arithmetic
-(answer the number) and choice (four labelled options, answer the letter). Every stage defaults to the
-arithmetic one via `ensure_tiny_world` (`tiny_world.task` picks the other).
+result with the project's own episode loop (card.json + README.md). The worlds (`task`: arithmetic, answer
+the number; choice, four labelled options, answer the letter) are entries of drift_core/worlds: this
+machinery asks the entry for what differs (items, dialogues, protocol, tokens, card). Every stage defaults
+to the default world via `ensure_tiny_world` (`tiny_world.task` picks another).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from drift_core.config.tiny_world import DIR_NAMES, SOURCE_NAMES, TASKS, TinyWorldConfig
-from drift_core.prompts import arithmetic, choice
+from drift_core.config.tiny_world import TinyWorldConfig
+from drift_core.prompts import arithmetic
+from drift_core.worlds import DEFAULT, WORLDS, world_of_source
 
 CARD_VERSION = 3  # 2: three splits (validation added), two worlds (task); 3: hidden-option items, hidden_options
 SIZE_ENV = "DRIFT_TINY_WORLD_SIZE"  # size ensure_tiny_world builds (default: 'default'; tests: 'test')
@@ -29,25 +31,19 @@ SPLITS = ("train", "validation", "test")
 
 
 def task_of(name: str | None) -> str:
-    """The world a prompt source or model name means: 'tiny-world' (or None) -> arithmetic,
-    'tiny-world-choice' -> choice."""
-    for task, source in SOURCE_NAMES.items():
-        if name == source:
-            return task
-    if name is None:
-        return "arithmetic"
-    raise ValueError(f"'{name}' names no tiny world (choose {' or '.join(SOURCE_NAMES.values())})")
+    """The world a prompt source or model name means ('tiny-world-choice' -> choice; None: the default)."""
+    return DEFAULT if name is None else world_of_source(name).name
 
 
-def tiny_world_dir(workspace_root: str | Path, task: str = "arithmetic") -> Path:
-    if task not in DIR_NAMES:
-        raise ValueError(f"unknown tiny-world task '{task}' (choose {' or '.join(TASKS)})")
-    return Path(workspace_root).expanduser().resolve() / DIR_NAMES[task]
+def tiny_world_dir(workspace_root: str | Path, task: str = DEFAULT) -> Path:
+    return Path(workspace_root).expanduser().resolve() / WORLDS.get(task).dir_name
 
 
 def problem_id(prompt_id: str) -> str:
-    """The arithmetic problem behind a split's prompt id ('choice-47+5' -> 'arith-47+5')."""
-    return "arith-" + prompt_id.removeprefix("choice-") if prompt_id.startswith("choice-") else prompt_id
+    """The arithmetic problem behind a split's prompt id: every world's item id is '<prefix>-<problem>'
+    ('choice-47+5' -> 'arith-47+5'; an arithmetic id is itself)."""
+    _, sep, rest = prompt_id.partition("-")
+    return "arith-" + rest if sep else prompt_id
 
 
 def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
@@ -55,21 +51,21 @@ def make_splits(cfg: TinyWorldConfig) -> dict[str, list[dict]]:
     `split_levels`, in that order (validation is drawn last, so test and train are those of the two-split
     worlds: the same problems, ids and order). Every row has hidden_options (None for a known item).
 
-    The choice world turns each problem into a four-option item, then makes `hidden_share` of each split
-    (rounded) hidden-option items: the known items are the split's first (1 - share) items of share 0, in
-    their order, and the hidden ones (choice.hidden_items, test's first, then train's, then validation's)
-    go to seeded positions among them (_interleave)."""
+    The world's entry turns each problem into an item (make_item; the choice world: a four-option item). A
+    world with hidden-option items (the choice world) makes `hidden_share` of each split (rounded) hidden
+    ones: the known items are the split's first (1 - share) items of share 0, in their order, and the
+    hidden ones (the entry's hidden.items, test's first, then train's, then validation's) go to seeded
+    positions among them (_interleave)."""
+    world = WORLDS.get(cfg.task)
     problems = _split_problems(cfg)
-    if cfg.task != "choice":
-        return {name: [{**p, "hidden_options": None} for p in rows] for name, rows in problems.items()}
-    items = {name: [choice.make_item(p) for p in rows] for name, rows in problems.items()}
-    if not cfg.hidden_share:
+    items = {name: [world.make_item(p) for p in rows] for name, rows in problems.items()}
+    if world.hidden is None or not cfg.hidden_share:
         return items
     counts = {name: round(len(items[name]) * cfg.hidden_share) for name in _DRAW_ORDER}
-    if sum(counts.values()) > choice.HIDDEN_CAPACITY // 2:
+    hidden = world.hidden.items(cfg.seed)
+    if sum(counts.values()) > len(hidden) // 2:
         raise ValueError(f"hidden_share {cfg.hidden_share} asks for {sum(counts.values())} hidden-option items; "
-                         f"at most {choice.HIDDEN_CAPACITY // 2} (the rest are pre-training's)")
-    hidden = choice.hidden_items(cfg.seed)
+                         f"at most {len(hidden) // 2} (the rest are pre-training's)")
     splits: dict[str, list[dict]] = {}
     start = 0
     for name in _DRAW_ORDER:
@@ -92,12 +88,14 @@ def _interleave(known: list[dict], hidden: list[dict], seed: str) -> list[dict]:
 
 def pretrain_hidden_items(cfg: TinyWorldConfig, splits: dict[str, list[dict]]) -> list[dict]:
     """The hidden-option items pre-training draws from: every one in no prompt split (neither its id nor
-    its question text is a split's); none when `hidden_pretrain_share` is 0 (the arithmetic world)."""
-    if cfg.task != "choice" or not cfg.hidden_pretrain_share:
+    its question text is a split's); none when `hidden_pretrain_share` is 0 (the arithmetic world) or the
+    world has none."""
+    world = WORLDS.get(cfg.task)
+    if world.hidden is None or not cfg.hidden_pretrain_share:
         return []
     ids = {r["prompt_id"] for rows in splits.values() for r in rows}
     questions = {r["question"] for rows in splits.values() for r in rows}
-    return [it for it in choice.hidden_items(cfg.seed)
+    return [it for it in world.hidden.items(cfg.seed)
             if it["prompt_id"] not in ids and it["question"] not in questions]
 
 
@@ -127,20 +125,21 @@ def pretrain_pools(cfg: TinyWorldConfig, held_out: set[str]) -> dict[int, list[d
 
 
 def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool = True,
-          task: str = "arithmetic", **overrides) -> Path:
+          task: str = DEFAULT, **overrides) -> Path:
     """Build the tiny world `task` into `out` (tokenizer, model, prompts/, card.json, README.md); returns `out`.
 
     Deterministic for (task, seed, size) on a given machine. `overrides` set TinyWorldConfig fields.
     """
     import torch
 
-    from drift_core.tiny_world.card import group_labels, measure, write_card
+    from drift_core.tiny_world.card import measure, write_card
     from drift_core.tiny_world.dialogues import world_protocol
     from drift_core.tiny_world.pretrain import build_model, pretrain
-    from drift_core.tiny_world.tokenizer import HIDDEN_PIECES, OPTION_PIECES, build_tokenizer, protocol_pieces
+    from drift_core.tiny_world.tokenizer import build_tokenizer, protocol_pieces
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     cfg = TinyWorldConfig.for_size(size, seed=seed, task=task, **overrides)
+    world = WORLDS.get(cfg.task)
     protocol = world_protocol(cfg.task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -150,11 +149,10 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     held_out = {p["prompt_id"] for rows in splits.values() for p in rows}
     pools = pretrain_pools(cfg, held_out)
     hidden = pretrain_hidden_items(cfg, splits)
-    as_question = (lambda p: choice.make_item(p)["question"]) if cfg.task == "choice" else (lambda p: p["question"])
-    questions = [as_question(p) for lv in sorted(pools) for p in pools[lv][:200]]
+    questions = [world.make_item(p)["question"] for lv in sorted(pools) for p in pools[lv][:200]]
     questions += [it["question"] for it in hidden[:200]]
     corpus = questions + protocol_pieces(protocol)
-    extra = (*OPTION_PIECES, *(HIDDEN_PIECES if hidden else ())) if cfg.task == "choice" else ()
+    extra = (*world.pieces, *(world.hidden.pieces if hidden else ()))  # hidden: only a world with them has any
     tokenizer = build_tokenizer(corpus, protocol=protocol, extra_pieces=extra)
 
     threads = torch.get_num_threads()
@@ -173,9 +171,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
     finally:
         torch.set_num_threads(threads)
 
-    what = "multiple-choice arithmetic" if cfg.task == "choice" else "arithmetic"
-    if cfg.task == "choice" and cfg.hidden_share:
-        what = "multiple-choice (arithmetic and hidden-option)"
+    what = world.hidden.what if world.hidden is not None and cfg.hidden_share else world.what
     card = {
         "kind": "drift-tiny-world",
         "description": f"DRIFT's self-built, deliberately imperfect {what} reference policy (drift tiny-world)",
@@ -204,7 +200,7 @@ def build(out: str | Path, seed: int = 0, size: str = "default", progress: bool 
         "splits": {name: len(splits[name]) for name in SPLITS},
         "hidden_items": {name: sum(r["hidden_options"] is not None for r in splits[name]) for name in SPLITS},
         "levels": {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)},
-        "groups": group_labels(cfg.task),
+        "groups": world.group_labels(),
         "metrics": metrics,
         "card_seconds": round(card_s, 1),
         "build_seconds": round(time.perf_counter() - t0, 1),
@@ -238,10 +234,11 @@ def read_card(model_dir: str | Path) -> dict | None:
 
 def shipped_world(task: str) -> Path | None:
     """The shipped world of `task` (worlds/<task>: default size, seed 0; docs/tiny-world.md), or None
-    when there is none or it is not what `build` makes now (another card version or config)."""
+    when there is none (a world registered elsewhere ships none) or it is not what `build` makes now
+    (another card version or config)."""
     from drift_core.resources import worlds_dir
 
-    d = worlds_dir() / task
+    d = worlds_dir() / WORLDS.get(task).name
     card = read_card(d)
     if card is None:
         return None
@@ -249,9 +246,9 @@ def shipped_world(task: str) -> Path | None:
     return d if card.get("config") == current else None
 
 
-def ensure_tiny_world(workspace_root: str | Path, size: str | None = None, task: str = "arithmetic") -> Path:
-    """The workspace's tiny world `task` (its model directory: <workspace>/tiny_world, or
-    <workspace>/tiny_world_choice), made on first use and reused after.
+def ensure_tiny_world(workspace_root: str | Path, size: str | None = None, task: str = DEFAULT) -> Path:
+    """The workspace's tiny world `task` (its model directory: <workspace>/<its entry's dir_name>, e.g.
+    tiny_world, tiny_world_choice), made on first use and reused after.
 
     `size` defaults to $DRIFT_TINY_WORLD_SIZE, else 'default'. The default size is copied, byte for byte,
     from the shipped world (worlds/<task>), so every machine starts from the same reference: a build's
@@ -281,7 +278,7 @@ def ensure_tiny_world(workspace_root: str | Path, size: str | None = None, task:
     return d
 
 
-def prompts_file(workspace_root: str | Path, split: str, task: str = "arithmetic") -> Path:
+def prompts_file(workspace_root: str | Path, split: str, task: str = DEFAULT) -> Path:
     """The tiny world's prompt split file (train, validation or test), building the world if needed."""
     if split not in SPLITS:
         from drift_core.errors import DriftError

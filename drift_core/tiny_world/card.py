@@ -14,6 +14,7 @@ from pathlib import Path
 
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.episode import Episode
+from drift_core.worlds import DEFAULT, WORLDS
 
 
 def episode_metrics(episodes: list[Episode], max_turns: int) -> dict[str, float]:
@@ -74,19 +75,6 @@ def elimination_optimum(rows: list[dict], max_turns: int) -> dict[str, float]:
     }
 
 
-def group_labels(task: str) -> dict[str, str]:
-    """Per-group rows of the card: arithmetic levels, or the choice world's kinds of item."""
-    if task == "choice":
-        return {"plain": "no carry, no sign: right at turn 1", "carry": "ones-column carry/borrow: the dropped "
-                "carry at turn 1, fixed after feedback", "stuck": "negative result: every distractor is "
-                "positive; walks through them, then repeats",
-                "hidden": "hidden option (which box holds the coin): the right letter is random per item; "
-                "turn 1 is a guess, then only elimination helps (optimum min(1, k/4))"}
-    from drift_core.prompts import arithmetic
-
-    return {str(lv): arithmetic.describe(lv) for lv in sorted(arithmetic.LEVELS)}
-
-
 def _group(row: dict) -> str:
     return str(row.get("kind", row["difficulty"]))
 
@@ -100,6 +88,7 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
     from drift_core.multiturn import Problem, TokenRate, run_episodes
 
     protocol = protocol or ProtocolConfig()
+    order = _group_order(list(WORLDS.get(cfg.task).group_labels()))
     engine = HFEngine(str(model_dir), device="cpu", batch_size=512)
     test_rows = splits["test"]
     problems = [Problem(r["prompt_id"], r["question"], r["gold"]) for r in test_rows]
@@ -125,7 +114,7 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
                 lv: {k: round(v, 4) for k, v in episode_metrics(es, protocol.max_turns).items()
                      if k.startswith("multi@") or k == "repeated_after_feedback_share"}
                 | {"elimination": _round(elimination(es)), "problems": len(es)}
-                for lv, es in sorted(by_level.items(), key=lambda kv: _group_order(kv[0]))
+                for lv, es in sorted(by_level.items(), key=lambda kv: order(kv[0]))
             }
         if cfg.card_all_fail_n:
             rows = splits[cfg.card_all_fail_split][: cfg.card_all_fail_prompts]
@@ -148,7 +137,7 @@ def measure(model_dir: Path, splits: dict[str, list[dict]], cfg, protocol: Proto
             for pid, s in solved.items():
                 fails[group_of[pid]].append(not s)
             card["sampled_t1"]["all_fail_by_level"] = {
-                g: round(sum(f) / len(f), 4) for g, f in sorted(fails.items(), key=lambda kv: _group_order(kv[0]))
+                g: round(sum(f) / len(f), 4) for g, f in sorted(fails.items(), key=lambda kv: order(kv[0]))
             }
     finally:
         engine.close()
@@ -159,10 +148,11 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def _group_order(label: str):
-    from drift_core.prompts.choice import KINDS
-
-    return (0, KINDS.index(label), "") if label in KINDS else (1, int(label), "") if label.isdigit() else (2, 0, label)
+def _group_order(labels: list[str]):
+    """Sort key of a group: the world's group_labels order (levels ascending, the choice world's kinds),
+    then levels the world does not describe (ascending), then any other label."""
+    return lambda label: ((0, labels.index(label), "") if label in labels
+                          else (1, int(label), "") if label.isdigit() else (2, 0, label))
 
 
 def write_card(out: Path, card: dict) -> None:
@@ -189,13 +179,14 @@ def model_card_markdown(card: dict) -> str:
         opt = " / ".join(f"{g['elimination_optimum'][f'multi@{k}']:.3f}" for k in range(1, k_max + 1))
         optimum = (f"\nElimination optimum on this split (known items right at turn 1, each of the {hidden} "
                    f"hidden-option items within k turns with chance min(1, k/4)): multi@1..{k_max} {opt}.\n")
-    choice = card.get("task") == "choice"
+    world = WORLDS.get(card.get("task", DEFAULT))
+    elim = world.hidden is not None  # a world with hidden-option items: an elimination column per group
     labels = card.get("groups") or card["levels"]
-    elim_head, elim_rule = (" elimination |", "---|") if choice else ("", "")
+    elim_head, elim_rule = (" elimination |", "---|") if elim else ("", "")
     levels = "\n".join(
         f"| {lv} | {labels.get(lv, '')} | {v['problems']} | {v['multi@1']:.3f} | {v[f'multi@{k_max}']:.3f} | "
         f"{v.get('repeated_after_feedback_share', 0.0):.3f} | "
-        + (f"{_fmt(v.get('elimination'))} | " if choice else "")
+        + (f"{_fmt(v.get('elimination'))} | " if elim else "")
         + f"{s.get('all_fail_by_level', {}).get(lv, float('nan')):.3f} |"
         for lv, v in g["by_level"].items()
     )
@@ -206,34 +197,13 @@ def model_card_markdown(card: dict) -> str:
         if "all_fail_share" in s else ""
     )
     splits = card["splits"]
-    if choice:
-        what = """It answers multiple-choice arithmetic questions (four
-labelled options in ascending order, exactly one right, the distractors plausible slips at fixed
-offsets, so each kind of problem has its letters) with the option's letter, in the DRIFT episode
-protocol (`<answer>` format, `Incorrect. Please think again.` feedback, the `choice` verifier), and was
-pre-trained to be wrong in controlled ways: at turn 1 it picks the dropped-carry option of a carry or
-borrow problem (47 + 5 -> 42), which it fixes after feedback; on a negative result every distractor is
-the unsigned answer or near it, and after feedback it walks through them and then repeats one rather
-than taking the option left (a policy that never repeats is right by turn 4); it sometimes picks a near
-miss or omits `</answer>`."""
-        if hidden:
-            what += """ Hidden-option items ("Which box holds the coin? (item 0123)", four boxes,
-the right letter random per item) cannot be solved from the question: it guesses at turn 1 (right in 1 of
-4) and after feedback often picks a rejected option again, where a policy that eliminates is right by
-turn 4."""
-    else:
-        what = """It answers integer arithmetic questions
-in the DRIFT episode protocol (`<answer>` format, `Incorrect. Please think again.` feedback) and was
-pre-trained to be wrong in controlled ways: at turn 1 it drops the carry or borrow of the ones column
-(47 + 5 -> 42), which it usually fixes after feedback; it drops the sign of a negative difference
-(22 - 57 -> 35) and then tends to repeat that answer; it sometimes slips to a near miss, repeats a wrong
-answer, or omits `</answer>` (mostly on turn-1 answers ending in 0)."""
-    group = "kind" if choice else "level"
+    what = world.card_text + (world.hidden.card_text if hidden and world.hidden is not None else "")
+    group = world.group_word
     return f"""---
 library_name: transformers
-tags: [drift, tiny-world, synthetic, {"multiple-choice" if choice else "arithmetic"}]
+tags: [drift, tiny-world, synthetic, {world.card_tag}]
 ---
-# DRIFT tiny world `{card.get("task", "arithmetic")}` (size `{card['size']}`, seed {card['seed']})
+# DRIFT tiny world `{world.name}` (size `{card['size']}`, seed {card['seed']})
 
 A deliberately imperfect reference policy built from scratch by `drift tiny-world` so that every DRIFT
 stage means something on a CPU. It is **not** a useful model. {what}

@@ -14,7 +14,7 @@ assistant turns (the text generated after the '<answer>' prefill) separated by t
 - `malformed_rate` of responses (and `zero_malformed_rate` of turn-1 answers ending in 0) omit '</answer>'.
 
 The choice world (`synth_choice_dialogue`) answers an option's letter; its mixture is in
-drift_core.config.tiny_world.CHOICE_PRESET, and an answer after 'Incorrect' is the right option, an earlier
+drift_core.worlds.choice.CHOICE_PRESET, and an answer after 'Incorrect' is the right option, an earlier
 one, or an unpicked wrong one. Its hidden-option items (`synth_hidden_dialogue`) have no right option to
 learn: turn 1 is a uniform guess, and after 'Incorrect' a rejected option again (`hidden_repeat_rate`) or a
 uniformly drawn one not rejected yet.
@@ -30,6 +30,7 @@ from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.episode import initial_messages, prefill_text
 from drift_core.prompts import choice
 from drift_core.prompts.arithmetic import dropped_carry, dropped_sign, near_miss
+from drift_core.worlds import WORLDS
 
 
 @dataclass(frozen=True)
@@ -89,16 +90,14 @@ def synth_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clea
 
 
 def world_protocol(task: str) -> ProtocolConfig:
-    """The protocol a world's dialogues are written in: the default one; choice: the named multiple-choice
-    sets' instruction and the `choice` verifier (what PromptSet.protocol applies to its prompts)."""
-    if task == "choice":
-        return ProtocolConfig(instruction=choice.INSTRUCTION, verifier=choice.VERIFIER)
-    return ProtocolConfig()
+    """The protocol a world's dialogues are written in: the default one with its entry's fields (choice: the
+    named multiple-choice sets' instruction and the `choice` verifier; what PromptSet.protocol applies)."""
+    return ProtocolConfig(**WORLDS.get(task).protocol())
 
 
 def synth_for(cfg: TinyWorldConfig):
-    """The world's dialogue maker: (problem, rng, cfg, clean) -> Dialogue."""
-    return synth_choice_dialogue if cfg.task == "choice" else synth_dialogue
+    """The world's dialogue maker (its entry's): (problem, rng, cfg, clean) -> Dialogue."""
+    return WORLDS.get(cfg.task).synth
 
 
 def synth_choice_dialogue(problem: dict, rng: random.Random, cfg: TinyWorldConfig, clean: bool = False) -> Dialogue:

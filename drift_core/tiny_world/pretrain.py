@@ -12,7 +12,7 @@ from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.episode import prefill_text
 from drift_core.progress import bar as progress_bar
-from drift_core.tiny_world.dialogues import Dialogue, synth_for, synth_hidden_dialogue, world_protocol
+from drift_core.tiny_world.dialogues import Dialogue, synth_for, world_protocol
 from drift_core.tiny_world.tokenizer import EOS
 
 IGNORE = -100  # label of tokens without loss (prompt, feedback, padding)
@@ -162,8 +162,9 @@ def pretrain(
     `on_step(step, model)` runs after every step (step counts from 1).
     Curriculum: the first `clean_share` of steps draw clean single-turn dialogues from `clean_levels`;
     the rest draw the imperfect mixture from `level_weights`, and (choice world) `hidden_pretrain_share` of
-    them a hidden-option item from `hidden` (dialogues.synth_hidden_dialogue). Without hidden items the
-    draws are those of a world without them (no extra random numbers).
+    them a hidden-option item from `hidden`, whose dialogue the world's synth writes too (the choice world's:
+    dialogues.synth_hidden_dialogue). Without hidden items the draws are those of a world without them (no
+    extra random numbers).
     """
     rng = random.Random(cfg.seed + 1)
     enc = DialogueEncoder(tokenizer, world_protocol(cfg.task))
@@ -181,7 +182,7 @@ def pretrain(
         rows = []
         for _ in range(cfg.batch_size):
             if not clean and hidden_share and rng.random() < hidden_share:
-                rows.append(enc.encode(synth_hidden_dialogue(rng.choice(hidden), rng, cfg)))
+                rows.append(enc.encode(synth(rng.choice(hidden), rng, cfg)))
                 continue
             level = rng.choice(cfg.clean_levels) if clean else rng.choices(main_levels, main_weights)[0]
             problem = rng.choice(pools[level])

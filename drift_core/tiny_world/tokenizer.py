@@ -21,10 +21,6 @@ SPECIAL = [PAD, EOS, "<|system|>", "<|user|>", "<|assistant|>"]
 # Tags stay normal added tokens so that decoded completions keep them (the answer parser reads them).
 TAGS = ["<answer>", "</answer>", "<think>", "</think>"]
 QUESTION_PIECES = ["What is ", " + ", " - ", " * ", "?"]
-# The choice world's option labels ('\nB. 52'): one token each, so an option costs its digits plus one.
-OPTION_PIECES = [f"\n{letter}. " for letter in "ABCD"]
-# The fixed start of a hidden-option item's question (drift_core.prompts.choice.hidden_question): one token.
-HIDDEN_PIECES = ["Which box holds the coin? (item "]
 
 
 def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
@@ -39,7 +35,8 @@ def protocol_pieces(protocol: ProtocolConfig | None = None) -> list[str]:
 def build_tokenizer(corpus: list[str], vocab_size: int = 320, protocol: ProtocolConfig | None = None,
                     extra_pieces: tuple[str, ...] = ()):
     """PreTrainedTokenizerFast with the chat template, eos '<|end|>' and pad '<pad>'; `protocol`'s fixed
-    strings and `extra_pieces` (the choice world's option labels) are single tokens."""
+    strings and `extra_pieces` (a world's own: drift_core/worlds, e.g. the choice world's option labels) are
+    single tokens."""
     from tokenizers import AddedToken
 
     # Longest match wins among added tokens, so the format line (which contains '<answer>') stays one token.

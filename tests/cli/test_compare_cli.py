@@ -2,8 +2,12 @@
 
 from pathlib import Path
 
+import pytest
+
 from cli.commands.compare_cmd import _configs
 from drift_core.config.compare import QUICK_COMPARE, CompareConfig, SweepConfig
+from drift_core.errors import DriftError
+from drift_core.worlds import DEFAULT, WORLDS
 
 
 def test_default_size_uses_every_train_prompt():
@@ -25,15 +29,31 @@ def test_quick_gets_its_own_workspace_and_output(tmp_path):
 def test_world_selects_the_tiny_world_and_its_own_table():
     from cli.commands.compare_cmd import world_items
 
-    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None), None, False, QUICK_COMPARE)
-    assert cfg.tiny_world.task == "choice" and cmp.output == "benchmarks/results/tiny_world_choice.md"
-    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", ["compare.output=x.md"]), None, False,
-                        QUICK_COMPARE)
+    # A world with a table of its own (its registry entry's compare_output): the choice world.
+    world = next(w for w in WORLDS if w.compare_output)
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items(world.name, None), None, False, QUICK_COMPARE)
+    assert cfg.tiny_world.task == world.name and cmp.output == world.compare_output
+    assert world.compare_output == "benchmarks/results/tiny_world_choice.md"  # where the docs point
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items(world.name, ["compare.output=x.md"]), None,
+                        False, QUICK_COMPARE)
     assert cmp.output == "x.md"  # the user's --set wins
-    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, quick=True), None, True,
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items(world.name, None, quick=True), None, True,
                         QUICK_COMPARE)
     assert cmp.output == str(Path(".drift") / "quick" / "results" / "tiny_world.md")  # quick stays inside
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items(DEFAULT, None), None, False, QUICK_COMPARE)
+    assert cfg.tiny_world.task == DEFAULT and cmp == CompareConfig()  # the default world: compare.output's default
     assert world_items(None, ["a.b=1"]) == ["a.b=1"]
+
+
+def test_world_names_come_from_the_registry(capsys):
+    from cli.commands.compare_cmd import WorldOpt, world_items
+    from cli.testing import drift
+
+    assert all(w.name in WorldOpt.help and w.help in WorldOpt.help for w in WORLDS)
+    with pytest.raises(DriftError, match=r"--world 'riddles': use arithmetic or choice"):
+        world_items("riddles", None)
+    assert drift("compare", "--world", "riddles") == 1
+    assert "use arithmetic or choice" in capsys.readouterr().err
 
 
 def test_bad_section_values_exit_1_with_the_key(capsys):

@@ -4,6 +4,7 @@ from pydantic import BaseModel
 from drift_core import config as C
 from drift_core.config import PipelineConfig, load_config
 from drift_core.errors import DriftError
+from drift_core.worlds import DEFAULT, WORLDS
 
 
 def _models():
@@ -33,8 +34,25 @@ def test_reference_defaults():
 
 def test_default_is_the_embedded_tiny_config():
     cfg = load_config()
-    assert cfg.prompts.source == "tiny-world"
+    assert cfg.prompts.source == "tiny-world" == WORLDS.get(DEFAULT).source
     assert cfg.rollout.model is None  # -> the workspace's tiny world
+
+
+def test_tiny_world_names_are_the_registrys():
+    """tiny_world.task and prompts.source accept the registered worlds (drift_core/worlds) and name them when
+    refusing one; their help lists them."""
+    from drift_core.config.tiny_world import TinyWorldConfig, TinyWorldSelection
+
+    with pytest.raises(DriftError, match=r"unknown tiny world 'riddles' \(choose one of arithmetic, choice\)"):
+        load_config(None, ["tiny_world.task=riddles"])
+    with pytest.raises(DriftError, match=r"unknown prompts.source 'tiny-world-riddles' \(choose one of .*tiny-world, "
+                       r"tiny-world-choice\)"):
+        load_config(None, ["prompts.source=tiny-world-riddles"])
+    for w in WORLDS:
+        assert load_config(None, [f"tiny_world.task={w.name}"]).prompts.source == w.source
+        assert w.source in C.PromptsConfig.model_fields["source"].description
+        assert f"'{w.name}' = {w.help}" in TinyWorldConfig.model_fields["task"].description
+        assert f"<workspace>/{w.dir_name}" in TinyWorldSelection.model_fields["task"].description
 
 
 def test_yaml_then_overrides(tmp_path):

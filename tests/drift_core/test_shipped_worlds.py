@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drift_core.config.tiny_world import TASKS, TinyWorldConfig
+from drift_core.config.tiny_world import TinyWorldConfig
 from drift_core.resources import worlds_dir
 from drift_core.tiny_world import (
     CARD_VERSION,
@@ -21,6 +21,9 @@ from drift_core.tiny_world import (
     read_card,
     shipped_world,
 )
+from drift_core.worlds import DEFAULT, WORLDS
+
+TASKS = WORLDS.names()  # the stock worlds, each shipped (a world registered by a test ships none)
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -64,17 +67,17 @@ def test_a_stale_shipped_world_is_not_used(tmp_path, monkeypatch):
     # A shipped world whose config is not the code's is ignored (shipped_world -> None), never copied.
     import drift_core.resources as resources
 
-    stale = tmp_path / "worlds" / "arithmetic"
+    stale = tmp_path / "worlds" / DEFAULT
     stale.mkdir(parents=True)
-    card = json.loads((worlds_dir() / "arithmetic" / "card.json").read_text())
+    card = json.loads((worlds_dir() / DEFAULT / "card.json").read_text())
     card["config"]["steps"] += 1
     (stale / "card.json").write_text(json.dumps(card))
     resources.worlds_dir.cache_clear()
     monkeypatch.setattr(resources, "worlds_dir", lambda: tmp_path / "worlds")
-    assert shipped_world("arithmetic") is None
+    assert shipped_world(DEFAULT) is None
     card["config"]["steps"] -= 1
     (stale / "card.json").write_text(json.dumps(card))
-    assert shipped_world("arithmetic") == stale
+    assert shipped_world(DEFAULT) == stale
 
 
 @pytest.mark.slow

@@ -94,7 +94,10 @@ def test_the_arithmetic_world_refuses_hidden_items():
         with pytest.raises(ValidationError, match=f"{name}=0.2: the arithmetic world has no hidden-option items"):
             TinyWorldConfig.for_size("default", **{name: 0.2})
     assert TinyWorldConfig.for_size("test").hidden_share == 0.0
-    assert TinyWorldConfig.for_size("test", task="choice", hidden_share=0.2).hidden_share == 0.2
+    from drift_core.worlds import hidden_worlds
+
+    assert all(TinyWorldConfig.for_size("test", task=w, hidden_share=0.2).hidden_share == 0.2 for w in hidden_worlds())
+    assert hidden_worlds()  # the choice world has them
 
 
 def test_card_figures_within_loose_bounds(tiny_world_dir):
