@@ -19,7 +19,9 @@ runner's invalidation). repeat_penalty_lambda is protocol.repeat_penalty_lambda 
 `returns` rows of a run are reused while its shard files are unchanged (table returns_state);
 `compute_returns` fills them ahead (import-jsonl does, so a first `drift weights` only weights).
 `training_set` reads one weighting back by its whole key, joined to the messages, for the trainer
-(`config_training_set`: the weighting a WeightsConfig names).
+(`config_training_set`: the weighting a WeightsConfig names). Writers and readers alike select a
+weighting by its key in one place, `select_weighting` (the temp table weighting_in, sql/weighting_in.sql),
+and join on its weighting_id.
 """
 
 from __future__ import annotations
@@ -211,6 +213,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     _drop_old_layout(con)
     _add_lambda_column(con)
     _add_option_columns(con)
+    _add_diagnostics_weighting_id(con)
     sqlfiles.ensure_tables(con, DERIVED_TABLES)
 
 
@@ -237,6 +240,17 @@ def _add_option_columns(con: duckdb.DuckDBPyConnection) -> None:
             run_sql(con, "migrations/add_weighting_options")
         with sqlfiles.transaction(con):  # DuckDB: no NOT NULL on a table with updates in the transaction
             run_sql(con, "migrations/weighting_options_not_null")
+
+
+def _add_diagnostics_weighting_id(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses from before weight_diagnostics had a weighting_id (it held the key only): give each row
+    its weighting's id (one time, after _add_option_columns so the key is whole; nothing is recomputed;
+    see sql/migrations/add_diagnostics_weighting_id.sql)."""
+    if run_sql(con, "lookups/old_diagnostics_layout").fetchone()[0]:
+        with sqlfiles.transaction(con):
+            run_sql(con, "migrations/add_diagnostics_weighting_id")
+        with sqlfiles.transaction(con):  # DuckDB: no NOT NULL on a table with updates in the transaction
+            run_sql(con, "migrations/diagnostics_weighting_id_not_null")
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -353,10 +367,19 @@ def write_weighting(con: duckdb.DuckDBPyConnection, params: dict) -> int:
         first, *rest = WEIGHTING_TABLES  # weightings: it gives the weighting its ids
         written = {first: materialise(con, first, params)}
         # The weighting selected by its key, once: the temp table the other models read (sql/weighting_in.sql).
-        # It stays until the next write_weighting on this connection replaces it.
-        temp_table(con, "weighting_in", params)
+        select_weighting(con, params)
         written.update({t: materialise(con, t, params, parts=parts.get(t)) for t in rest})
     return written["weight_rows"]
+
+
+def select_weighting(con, params: dict) -> None:
+    """Make the temp table weighting_in: the weighting that params' key names (`weighting_key`: scheme,
+    beta_spec, gamma, repeat_penalty_lambda, target_ess, all_fail_zero, weight_cap, beta_pool) for the runs
+    params['run_ids'], one row per run that has it, with its weighting_id (sql/weighting_in.sql). The one
+    selection of a weighting by its key: writers (write_weighting) and readers (training_set, the
+    diagnostics) make it, then join on weighting_id. It stays on `con` until the next one replaces it
+    (a temp table: a read-only connection can make it too)."""
+    temp_table(con, "weighting_in", params)
 
 
 def _stale_returns(workspace: Workspace, con, runs: list[str], gamma: float, lam: float) -> list[str] | None:
@@ -459,7 +482,9 @@ def auto_beta(con, runs: list[str], gamma: float, target: float, exclude_all_fai
 
 
 def _read_diagnostics(con, params: dict) -> list[RunDiagnostics]:
-    rel = run_sql(con, "lookups/diagnostics_of", params)
+    """The weight_diagnostics rows of the weighting params names (run_ids and its key), by run."""
+    select_weighting(con, params)
+    rel = run_sql(con, "lookups/diagnostics_of")
     cols = [d[0] for d in rel.description]
     names = set(RunDiagnostics.__dataclass_fields__)
     return [RunDiagnostics(**{c: v for c, v in zip(cols, row, strict=True) if c in names}) for row in rel.fetchall()]
@@ -537,12 +562,12 @@ _OLD_WAREHOUSE = ("this warehouse's weights are from an older drift (without eve
 
 
 def _read_training_set(con, run_id: str, key: dict, beta: float | str) -> pa.Table:
-    params = {"run_id": run_id, **key}
     lam = key["repeat_penalty_lambda"]
     asked = (f"scheme {key['scheme']}, beta {key['beta_spec']}, gamma {key['gamma']:g}" + _lambda_note(lam)
              + describe_key(key, label=", "))
     try:
-        table = sql_relation(con, "training_set", params).to_arrow_table()
+        select_weighting(con, {"run_ids": [run_id], **key})
+        table = sql_relation(con, "training_set", {"run_id": run_id}).to_arrow_table()
     except duckdb.CatalogException:
         raise DriftError(
             f"no weights in this warehouse yet (asked for run {run_id!r}, {asked}); run `drift weights` first"

@@ -1,14 +1,18 @@
 -- training_set: the weighted SFT dataset of one run and weighting: each trajectory's messages with
 -- its weight (the trainer learns the last assistant message given the ones before it, docs/design.md §1).
--- Params: $run_id and the weighting's whole key (sql/tables/weightings.sql; drift_core/weights.py
--- weighting_key): $scheme, $beta_spec, $gamma, $repeat_penalty_lambda, $target_ess, $all_fail_zero,
--- $weight_cap, $beta_pool. Ordered by (prompt_id, sample_idx) for reproducibility.
+-- The weighting is the temp table weighting_in (sql/weighting_in.sql, made for [$run_id] and the key by
+-- drift_core/weights.py select_weighting). Params: $run_id. Ordered by (prompt_id, sample_idx) for
+-- reproducibility.
+-- Reads weight_rows joined to returns as the `weights` view joins them (sql/tables/weights.sql), not the
+-- view: the view has no weighting_id to select by (an id is not a stable name for users' SQL: a
+-- recomputed weighting may get another), and a warehouse's stored view is re-made only when a stage
+-- opens it for writing, never by these read-only readers.
 with weights_in as (
-    select run_id, prompt_id, sample_idx, scheme, beta, gamma, "return", solved, weight
-    from weights
-    where run_id = $run_id and scheme = $scheme and beta_spec = $beta_spec and gamma = $gamma
-        and repeat_penalty_lambda = $repeat_penalty_lambda and target_ess = $target_ess
-        and all_fail_zero = $all_fail_zero and weight_cap = $weight_cap and beta_pool = $beta_pool
+    select r.run_id, r.prompt_id, wr.sample_idx, w.scheme, w.beta, w.gamma, r."return", r.solved, wr.weight
+    from weight_rows wr
+    join weighting_in w using (weighting_id)
+    join returns r on r.group_key = wr.group_key and r.sample_idx = wr.sample_idx and r.gamma = w.gamma
+        and r.repeat_penalty_lambda = w.repeat_penalty_lambda
 ),
 
 trajectories_in as (

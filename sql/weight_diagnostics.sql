@@ -3,9 +3,9 @@
 --     mean_ess_fraction     = mean over prompts with any weight of group_ess / group_size
 --     success_weight_share  = sum(w | solved) / sum(w)
 --     all_fail_weight_share = sum(w | prompt has no solved trajectory) / sum(w)
--- Reads the weighting being written from the temp table weighting_in (sql/weighting_in.sql). Params:
--- $run_ids varchar[] and the weighting's key (sql/weightings.sql): $scheme, $beta_spec, $gamma,
--- $repeat_penalty_lambda, $target_ess, $all_fail_zero, $weight_cap, $beta_pool (its rows are replaced).
+-- Reads the weighting being written from the temp table weighting_in (sql/weighting_in.sql), one row per
+-- run under its weighting_id. Params: the weighting's key (sql/weightings.sql), copied into the rows:
+-- $scheme, $beta_spec, $gamma, $repeat_penalty_lambda, $target_ess, $all_fail_zero, $weight_cap, $beta_pool.
 with groups_in as (
     select w.run_id, w.beta, g.*
     from weight_groups g
@@ -14,6 +14,7 @@ with groups_in as (
 
 per_run as (
     select
+        weighting_id,
         run_id,
         any_value(beta) as beta,
         count(*) as prompts,
@@ -27,11 +28,12 @@ per_run as (
         max(max_weight) as max_weight,
         sum(zero_weights) as zero_weights
     from groups_in
-    group by run_id
+    group by weighting_id, run_id
 ),
 
 final as (
     select
+        weighting_id,
         run_id,
         $scheme::varchar as scheme,
         beta,

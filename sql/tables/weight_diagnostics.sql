@@ -1,9 +1,12 @@
--- weight_diagnostics: one row per run x weighting (the key of weightings, sql/tables/weightings.sql);
--- built by sql/weight_diagnostics.sql. Ratios are NULL when undefined (no weight at all).
--- key: run_id, beta_pool, scheme, beta_spec, gamma, target_ess, all_fail_zero, weight_cap, repeat_penalty_lambda
+-- weight_diagnostics: one row per run x weighting, by the weighting's weighting_id (sql/tables/weightings.sql,
+-- which holds the key, as for weight_rows and weight_groups); built by sql/weight_diagnostics.sql. The
+-- key's columns are copied here too, for SQL that picks rows by them. Ratios are NULL when undefined (no
+-- weight at all). Warehouses from before weighting_id: sql/migrations/add_diagnostics_weighting_id.sql.
+-- key: weighting_id
 -- depends: weightings, weight_groups
--- scope: run_id in $run_ids, scheme = $scheme, beta_spec = $beta_spec, gamma = $gamma, repeat_penalty_lambda = $repeat_penalty_lambda, target_ess = $target_ess, all_fail_zero = $all_fail_zero, weight_cap = $weight_cap, beta_pool = $beta_pool
+-- scope: weighting_id from weightings
 create table if not exists weight_diagnostics (
+    weighting_id          integer not null,
     run_id                varchar not null,
     scheme                varchar not null,
     beta                  double,

@@ -1,6 +1,8 @@
 """compute_weights / training_set on a real workspace (Parquet shards + warehouse.duckdb)."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +11,7 @@ from drift_core.config.base import SPEED_ONLY
 from drift_core.config.weights import KEY_FIELDS, NOT_KEY_FIELDS
 from drift_core.errors import DriftError
 from drift_core.jsonl_io import import_jsonl
-from drift_core.sqlfiles import load_sql, run_sql, table
+from drift_core.sqlfiles import SQL_DIR, Term, load_sql, run_sql, table
 from drift_core.testing.reference_records import write_jsonl
 from drift_core.weights import KEY_COLUMNS, compute_weights, config_training_set, training_set
 
@@ -295,19 +297,20 @@ def test_every_weights_field_is_declared_in_or_out_of_the_key():
     speed_only = {n for n, f in WeightsConfig.model_fields.items() if f.json_schema_extra == SPEED_ONLY}
     assert speed_only <= set(NOT_KEY_FIELDS)
     assert set(KEY_FIELD_PAIRS) == set(KEY_FIELDS) and set(NOT_KEY_FIELD_VALUES) == set(NOT_KEY_FIELDS)
-    # the declared columns are the key of weightings and weight_diagnostics, and what one write replaces
+    # the declared columns are the key of weightings, and what one write of it replaces; the tables built
+    # from a weighting refer to it by weighting_id (the key lives in weightings only)
     key = set(KEY_COLUMNS)
     assert len(KEY_COLUMNS) == len(key) and "repeat_penalty_lambda" in key
-    assert set(table("weightings").unique[1]) == key and set(table("weight_diagnostics").key) == key
-    for t in ("weightings", "weight_diagnostics"):
-        assert {term.column for term in table(t).scope} == key, t
-    # every query that picks a weighting by its key names all of it
-    for name in ("weighting_in", "training_set", "lookups/diagnostics_of"):
-        text = load_sql(name)
-        missing = [c for c in key - {"run_id"} if f"{c} = ${c}" not in text]
-        assert not missing, f"sql/{name}.sql does not select the weighting by {missing}"
-    # the models of one weighting's tables read it from the temp table weighting_in, selected once
-    for name in ("weight_rows", "weight_groups", "weight_diagnostics"):
+    assert set(table("weightings").unique[1]) == key
+    assert {term.column for term in table("weightings").scope} == key
+    for t in ("weight_rows", "weight_groups", "weight_diagnostics"):
+        assert table(t).key[0] == "weighting_id" and table(t).scope == (Term("weighting_id", "from", "weightings"),), t
+    # the one query that picks a weighting by its key names all of it
+    text = load_sql("weighting_in")
+    missing = [c for c in key - {"run_id"} if f"{c} = ${c}" not in text]
+    assert not missing, f"sql/weighting_in.sql does not select the weighting by {missing}"
+    # the models of one weighting's tables and its readers read it from the temp table weighting_in
+    for name in ("weight_rows", "weight_groups", "weight_diagnostics", "training_set", "lookups/diagnostics_of"):
         text = load_sql(name)
         assert "join weighting_in" in text or "from weighting_in" in text, name
         assert "from weightings" not in text and "list_contains($run_ids" not in text, name
@@ -317,6 +320,24 @@ def test_every_weights_field_is_declared_in_or_out_of_the_key():
     con = memory_db()
     assert key <= {d[0] for d in con.execute("select * from weights").description}
     assert key - {"run_id"} <= {d[0] for d in run_sql(con, "lookups/available_weightings", {"run_id": "r"}).description}
+
+
+def test_only_weighting_in_selects_a_weighting_by_its_key():
+    """A weighting is selected by its whole key in one place, sql/weighting_in.sql (and the weightings
+    table declares it, sql/tables/weightings.sql): every other SQL file joins that selection on
+    weighting_id. A filter on one of the key columns that only a weighting has (the returns' gamma and
+    repeat_penalty_lambda select returns too) anywhere else is a second copy of the selection."""
+    weighting_only = set(KEY_COLUMNS) - {"run_id", "gamma", "repeat_penalty_lambda"}
+    pattern = re.compile(r"\b(" + "|".join(sorted(weighting_only)) + r")\s*=\s*\$(\w+)")
+    allowed = {"weighting_in.sql", "tables/weightings.sql"}
+    found = {}
+    for path in sorted(Path(SQL_DIR).rglob("*.sql")):
+        name = path.relative_to(SQL_DIR).as_posix()
+        hits = [m[0] for m in pattern.findall(path.read_text())]
+        if hits:
+            found[name] = sorted(set(hits))
+    assert found.get("weighting_in.sql") == sorted(weighting_only)  # the pattern finds the one selection
+    assert {n: c for n, c in found.items() if n not in allowed} == {}
 
 
 def _config(run: str, kw: dict) -> WeightsConfig:
@@ -447,4 +468,33 @@ def test_a_warehouse_from_before_the_option_columns_keeps_what_it_can_label(impo
     assert compute_weights(ws, auto).target_met
     con = ws.connect(read_only=True)
     assert config_training_set(con, auto, run).num_rows == 96
+    con.close()
+
+
+def test_a_warehouse_from_before_diagnostics_had_weighting_id_keeps_its_rows(imported):
+    ws, run = imported
+    ext = WeightsConfig(scheme="drift-ext", beta=0.2, all_fail_zero=True, weight_cap=1.5)
+    for cfg in (WeightsConfig(), ext, WeightsConfig(beta="auto", target_ess=0.6)):
+        compute_weights(ws, cfg)
+    con = ws.connect()
+    before = con.execute("select * from weight_diagnostics order by weighting_id").fetchall()
+    assert len(before) == 3
+    # the layout before: weight_diagnostics held the key only; and a row no weighting describes
+    con.execute("alter table weight_diagnostics drop column weighting_id")
+    con.execute("insert into weight_diagnostics by name select * exclude (scheme) replace (9.0 as gamma), "
+                "'drift' as scheme from weight_diagnostics where beta_spec = '0.1'")
+    con.close()
+    s = compute_weights(ws, WeightsConfig(beta=0.3))  # opens it: each row gets its weighting's id
+    assert s.returns_reused
+    con = ws.connect(read_only=True)
+    after = con.execute("select * from weight_diagnostics order by weighting_id").fetchall()
+    assert after[:3] == [(*r[1:], r[0]) for r in before]  # the column comes last in a migrated table
+    assert len(after) == 4 and after[3][:2] == (run, "drift") and after[3][3] == "0.3"
+    assert con.execute("select count(*) from weight_diagnostics d join weightings w using (weighting_id) "
+                       "where (d.run_id, d.beta_spec, d.gamma, d.weight_cap, d.beta_pool) = "
+                       "(w.run_id, w.beta_spec, w.gamma, w.weight_cap, w.beta_pool)").fetchone()[0] == 4
+    assert con.execute("select is_nullable from duckdb_columns() where table_name = 'weight_diagnostics' "
+                       "and column_name = 'weighting_id'").fetchone()[0] is False
+    assert s.runs[0].trajectories == 96  # compute_weights reads its diagnostics back by weighting_id
+    assert config_training_set(con, ext, run).num_rows == 96
     con.close()
