@@ -14,6 +14,7 @@ def _models():
         C.WeightsConfig,
         C.TrainConfig,
         C.EvalConfig,
+        C.GrpoConfig,
         PipelineConfig,
     ]
 
