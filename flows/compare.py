@@ -15,7 +15,7 @@ import time
 import yaml
 from prefect import flow
 
-from drift_core.compare.arms import GOLD, ROLLOUT, arms
+from drift_core.compare.arms import GOLD, ONLINE_GRPO, ROLLOUT, arms
 from drift_core.compare.output import write_results
 from drift_core.compare.runtime import run_tokens, set_threads
 from drift_core.compare.selection import Selection, choose
@@ -61,19 +61,21 @@ def drift_compare(
                                       stage_name=f"weights.{a.name}")
                     for a in plan if a.weights is not None}
         tokens = run_tokens(Workspace(ws), data[ROLLOUT].run_id) if ROLLOUT in data else 0
-        selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, tokens)
+        selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, tokens, train_prompts)
         lr = {sel.arm: sel.chosen for sel in selections}
         records = [
             run_arm(ws, arm, seed, reference, weighted.get(arm.name), test_prompts, protocol,
                     cfg.train.model_copy(update={"learning_rate": lr.get(arm.name, cfg.train.learning_rate)}),
                     cfg.eval, max_steps=compare.max_steps, rollout_tokens=tokens,
-                    sampled_temperature=compare.sampled_temperature if compare.sampled else None)
+                    sampled_temperature=compare.sampled_temperature if compare.sampled else None,
+                    train_prompts=train_prompts, grpo=cfg.grpo)
             for seed in compare.seeds for arm in plan
         ]
         summary = aggregate(records, list(compare.arms), protocol.max_turns)
         about = {a.name: a.about for a in plan}
         notes = facts(reference, train_prompts, test_prompts, data.get(ROLLOUT), weighted, cfg.train,
-                      compare.max_steps, cfg.rollout.n, time.perf_counter() - t0, lr_chosen=bool(selections))
+                      compare.max_steps, cfg.rollout.n, time.perf_counter() - t0, lr_chosen=bool(selections),
+                      grpo=cfg.grpo if any(a.method == ONLINE_GRPO for a in plan) else None)
         logged = cfg.model_dump(mode="json") | {"compare": compare.model_dump(mode="json")}
         files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
                               command=command, config_yaml=yaml.safe_dump(logged, sort_keys=False), about=about,
@@ -86,11 +88,11 @@ def drift_compare(
 
 
 def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: PipelineConfig, compare: CompareConfig,
-                          tokens: int) -> list[Selection]:
+                          tokens: int, train_prompts=None) -> list[Selection]:
     """Each trained arm's learning rate: every `compare.lr_grid` value trained with `select_seed` and scored
     greedily on the validation split; the best `select_metric` wins (drift_core.compare.selection.choose). The
     test split is never read here. A one-value grid selects nothing (that value is used)."""
-    trained = [arm for arm in plan if arm.name in weighted]
+    trained = [arm for arm in plan if arm.name in weighted or arm.method == ONLINE_GRPO]
     if len(compare.lr_grid) < 2 or not trained:
         return []
     k = int(compare.select_metric.split("@")[1])
@@ -103,10 +105,10 @@ def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: Pipelin
     for arm in trained:
         scores = {}
         for lr in compare.lr_grid:
-            record = run_arm(ws, arm, compare.select_seed, reference, weighted[arm.name], validation, cfg.protocol,
-                             cfg.train.model_copy(update={"learning_rate": lr}), cfg.eval,
+            record = run_arm(ws, arm, compare.select_seed, reference, weighted.get(arm.name), validation,
+                             cfg.protocol, cfg.train.model_copy(update={"learning_rate": lr}), cfg.eval,
                              max_steps=compare.max_steps, rollout_tokens=tokens, sampled_temperature=None,
-                             purpose="validation")
+                             purpose="validation", train_prompts=train_prompts, grpo=cfg.grpo)
             scores[lr] = record["greedy"].get(compare.select_metric)
         selections.append(Selection(arm.name, compare.select_metric, scores, choose(scores),
                                     int(validation.metrics.get("prompts", 0))))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from drift_core.compare.arms import ROLLOUT, UNTRAINED, WEIGHTED_SFT, Arm, budget, sampled_eval
+from drift_core.compare.arms import ONLINE_GRPO, ROLLOUT, UNTRAINED, WEIGHTED_SFT, Arm, budget, sampled_eval
 from drift_core.compare.summary import figures
-from drift_core.config import EvalConfig, ProtocolConfig, TrainConfig
+from drift_core.config import EvalConfig, GrpoConfig, ProtocolConfig, TrainConfig
 from drift_core.errors import DriftError
 from drift_core.stages.model import ModelRef
 from tasks import tracking
 from tasks.evaluate import EvalResult, evaluate_task
+from tasks.grpo import grpo_task
 from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
 from tasks.stage import StageResult, current, results_dir, run_stage
@@ -60,13 +61,18 @@ def log_metrics(run_id: str, metrics: dict[str, float | None], params: dict | No
 def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: WeightsResult | None,
             test_prompts: PromptsResult, protocol: ProtocolConfig, train: TrainConfig, eval_cfg: EvalConfig,
             *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int,
-            purpose: str = "test") -> dict:
+            purpose: str = "test", train_prompts: PromptsResult | None = None,
+            grpo: GrpoConfig | None = None) -> dict:
     """Train (by the arm's method; an untrained arm is the reference itself) and evaluate one arm with one
     seed; returns its record.
 
     Every trained arm gets the same `max_steps` (and the train section's batch size), so each sees
     the same number of samples whatever its dataset's size. `purpose` 'validation' names the stages
     and the MLflow run of a learning-rate selection run (scored on the validation split).
+
+    The online-grpo arm (docs/design.md §10) trains on `train_prompts` with the `grpo` section, at the same
+    `max_steps` and the train config's (selected) learning rate; its rollout_tokens are the tokens it sampled
+    itself, where the offline arms count the one rollout they share.
     """
     label = f"{arm.name}.s{seed}"
     title = f"arm {arm.name} seed {seed}"
@@ -75,12 +81,23 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
         title += f" lr {train.learning_rate:g} ({purpose})"
     tags = {"drift.arm": arm.name, "drift.seed": str(seed), "drift.purpose": purpose}
     with nested_run(title, tags) as run_id:
-        train_seconds = 0.0
+        train_seconds, generated, trained_tokens = 0.0, rollout_tokens if arm.data == ROLLOUT else 0, 0
         model = reference
         if arm.method == WEIGHTED_SFT:
             trained = run_stage(train_task, workspace, weighted, reference, protocol, budget(train, max_steps, seed),
                                 stage_name=f"train.{label}")
             model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
+            trained_tokens = int(trained.metrics.get("supervised_tokens", 0))
+        elif arm.method == ONLINE_GRPO:
+            if train_prompts is None or grpo is None:
+                raise DriftError(f"arm {arm.name}: run_arm needs train_prompts and the grpo section")
+            online = grpo.model_copy(update={"max_steps": max_steps, "seed": seed,
+                                             "learning_rate": train.learning_rate})
+            trained = run_stage(grpo_task, workspace, train_prompts, reference, protocol, online,
+                                stage_name=f"grpo.{label}")
+            model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
+            generated = int(trained.metrics.get("generated_tokens", 0))
+            trained_tokens = int(trained.metrics.get("trained_tokens", 0))
         elif arm.method != UNTRAINED:  # a method the registry knows but this runner does not (yet)
             raise DriftError(f"arm {arm.name}: drift compare cannot train with method {arm.method!r}")
         greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
@@ -95,12 +112,13 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             "greedy": figures(greedy.metrics, protocol.max_turns),
             "t1": figures(t1.metrics, protocol.max_turns) if t1 else None,
             "train_seconds": train_seconds,
-            "rollout_tokens": rollout_tokens if arm.data == ROLLOUT else 0,
+            "rollout_tokens": generated,  # generated tokens: the shared rollout's, or the online arm's own
+            "trained_tokens": trained_tokens,  # loss-bearing tokens
             "test_problems": int(greedy.metrics.get("num_problems", 0)),
         }
         flat = {f"greedy.{k}": v for k, v in record["greedy"].items()}
         flat |= {f"t1.{k}": v for k, v in (record["t1"] or {}).items()}
-        flat |= {"train_seconds": train_seconds, "rollout_tokens": record["rollout_tokens"]}
+        flat |= {"train_seconds": train_seconds, "rollout_tokens": generated, "trained_tokens": trained_tokens}
         trains = arm.method != UNTRAINED
         params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if trains else 0, "purpose": purpose,
                   "learning_rate": train.learning_rate if trains else 0,
@@ -139,7 +157,7 @@ def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
 
 def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: PromptsResult,
           samples: StageResult | None, weighted: dict[str, WeightsResult], train: TrainConfig, max_steps: int,
-          rollout_n: int, seconds: float, lr_chosen: bool = False) -> dict[str, str]:
+          rollout_n: int, seconds: float, lr_chosen: bool = False, grpo: GrpoConfig | None = None) -> dict[str, str]:
     """What a reader needs beside the table: data sizes, budget, where the weight went, wall time."""
     import os
 
@@ -159,6 +177,10 @@ def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: Promp
                                   + ("lr chosen per arm on validation (below)" if lr_chosen  # not train.learning_rate
                                      else f"lr {train.learning_rate:g}") + f" ({train.lr_scheduler_type})",
     }
+    if grpo is not None:
+        out["online-grpo"] = (f"{max_steps} steps x {grpo.trajectories_per_step} trajectories sampled online per step "
+                              f"({grpo.prompts_per_step} prompts x {grpo.num_generations}), KL beta {grpo.beta:g}, "
+                              f"reward = the return at gamma {grpo.gamma:g}; its rollout tokens are its own samples")
     if samples is not None:
         m = samples.metrics
         out["rollouts"] = (f"{int(m.get('trajectories', 0))} trajectories (n={rollout_n} per prompt), "

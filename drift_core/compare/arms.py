@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 # it: 'rollout' = the reference's samples, 'gold' = question -> gold answer (drift_core/compare/gold.py).
 NO_DATA, GOLD, ROLLOUT = "none", "gold", "rollout"
 DATA_KINDS = (NO_DATA, GOLD, ROLLOUT)
-# How an arm gets its policy (ArmEntry.method): the reference as it is, or weighted SFT on a weighting of
-# its data (tasks/compare.py runs it). Another method (e.g. online RL) adds a name here and its runner there.
-UNTRAINED, WEIGHTED_SFT = "none", "weighted-sft"
-METHODS = (UNTRAINED, WEIGHTED_SFT)
+# How an arm gets its policy (ArmEntry.method): the reference as it is, weighted SFT on a weighting of its
+# data, or online multi-turn GRPO on the train prompts (docs/design.md §10; it reads no offline data). Each
+# has its runner in tasks/compare.py; another method adds a name here and its runner there.
+UNTRAINED, WEIGHTED_SFT, ONLINE_GRPO = "none", "weighted-sft", "online-grpo"
+METHODS = (UNTRAINED, WEIGHTED_SFT, ONLINE_GRPO)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,10 @@ register(ArmEntry("drift-ext", ROLLOUT, WEIGHTED_SFT,
                   "drift with all_fail_zero={cfg.ext_all_fail_zero}, beta {cfg.ext_beta} "
                   "(ESS/n target {cfg.ext_target_ess})",
                   "all-fail handling, beta auto", reading=True))
+# Not in the default list: online sampling every step costs far more than the offline arms at default size.
+register(ArmEntry("online-grpo", NO_DATA, ONLINE_GRPO, None,
+                  "online multi-turn GRPO on TRL from the reference (the grpo section; reward = the return R)",
+                  "online GRPO, not default", default=False))
 
 
 # -- one arm x seed ----------------------------------------------------------------------------------------

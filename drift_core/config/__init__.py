@@ -2,6 +2,7 @@
 
 from drift_core.config.base import StageConfig
 from drift_core.config.eval import EvalConfig
+from drift_core.config.grpo import GrpoConfig
 from drift_core.config.pipeline import PipelineConfig, load_config, with_overrides
 from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
@@ -11,6 +12,7 @@ from drift_core.config.weights import WeightsConfig
 
 __all__ = [
     "EvalConfig",
+    "GrpoConfig",
     "PipelineConfig",
     "PromptsConfig",
     "ProtocolConfig",

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from drift_core.config.base import StageConfig, format_validation_error, parse_override, read_yaml, set_dotted
 from drift_core.config.eval import EvalConfig
+from drift_core.config.grpo import GrpoConfig
 from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.registry import RegistryConfig
@@ -36,6 +37,9 @@ class PipelineConfig(StageConfig):
     weights: WeightsConfig = Field(default_factory=WeightsConfig, description="Weights stage.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Weighted SFT stage.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation stage.")
+    grpo: GrpoConfig = Field(
+        default_factory=GrpoConfig, description="Online multi-turn GRPO (`drift grpo`, compare arm online-grpo)."
+    )
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Registry and promotion gate.")
     tiny_world: TinyWorldSelection = Field(
         default_factory=TinyWorldSelection, description="Which tiny world the run uses (tiny_world.task)."

@@ -41,29 +41,33 @@ class HFEngine(Engine):
         lengths = [len(self.tokenizer(p, add_special_tokens=False).input_ids) for p in prompts]
         rows.sort(key=lambda r: -lengths[r[0]])
         out: list[list[Completion | None]] = [[None] * sampling.n for _ in prompts]
-        greedy = sampling.temperature <= 0
         for b, start in enumerate(range(0, len(rows), self.batch_size)):
             chunk = rows[start : start + self.batch_size]
             enc = self.tokenizer(
                 [prompts[i] for i, _ in chunk], return_tensors="pt", padding=True, add_special_tokens=False
             ).to(self.device)
             torch.manual_seed(sampling.seed + b)  # reproducible per call and batch
-            gen = self.model.generate(
-                **enc,
-                do_sample=not greedy,
-                temperature=None if greedy else sampling.temperature,
-                top_p=None if greedy else sampling.top_p,
-                top_k=None,
-                max_new_tokens=sampling.max_new_tokens,
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.eos_ids,
-            )
+            gen = self._sample(enc, sampling)
             new = gen[:, enc["input_ids"].shape[1] :]  # [batch, generated]
             for (i, s), ids in zip(chunk, new.tolist(), strict=True):
                 n_tok = _count_until_eos(ids, self.eos_ids)
                 text = self.tokenizer.decode(ids[:n_tok], skip_special_tokens=True)
                 out[i][s] = Completion(text=text, num_tokens=n_tok)
         return out  # type: ignore[return-value]
+
+    def _sample(self, enc, sampling: Sampling) -> torch.Tensor:
+        """model.generate on one left-padded batch: prompt and generated ids, [batch, prompt + generated]."""
+        greedy = sampling.temperature <= 0
+        return self.model.generate(
+            **enc,
+            do_sample=not greedy,
+            temperature=None if greedy else sampling.temperature,
+            top_p=None if greedy else sampling.top_p,
+            top_k=None,
+            max_new_tokens=sampling.max_new_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.eos_ids,
+        )
 
     def close(self) -> None:
         del self.model

@@ -53,3 +53,29 @@ class StepBar(TrainerCallback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def show_grpo_progress(trainer, stats) -> None:
+    """GRPO steps to the installed display, if any; `stats`: the rollout's RolloutStats (tokens, return)."""
+    if not progress.active():
+        return
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(GrpoStepBar(stats))
+
+
+class GrpoStepBar(StepBar):
+    """Optimizer steps with the generated tokens/s (counted, not estimated) and the latest batch's mean return."""
+
+    def __init__(self, stats):
+        super().__init__(0)
+        self.stats = stats
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            tokens = self.stats.generated_tokens
+            shown = {} if self.stats.mean_return is None else {"reward": self.stats.mean_return}
+            self.bar.update(state.global_step - self.steps, tokens=tokens - self.tokens, **shown)
+            self.steps, self.tokens = state.global_step, tokens

@@ -15,6 +15,7 @@ def _models():
         C.WeightsConfig,
         C.TrainConfig,
         C.EvalConfig,
+        C.GrpoConfig,
         PipelineConfig,
     ]
 

@@ -24,7 +24,8 @@ from drift_core.config import WeightsConfig
 from drift_core.config.compare import CompareConfig
 from tests.drift_core.compare.records import record
 
-STOCK = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
+STOCK = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]  # the default arms
+REGISTERED = [*STOCK, "online-grpo"]  # every stock arm: online-grpo is registered, not in the default
 
 
 def test_default_arms_in_table_order_with_the_reference_weights():
@@ -78,7 +79,7 @@ def test_an_entry_is_checked_when_made_and_registered():
         register(ArmEntry("drift", NO_DATA, UNTRAINED, None, "x", "x"))
     with pytest.raises(ValueError, match="'nope'"):
         register(ArmEntry("x", NO_DATA, UNTRAINED, None, "x", "x"), after="nope")
-    assert list(arm_names()) == STOCK  # nothing above was registered
+    assert list(arm_names()) == REGISTERED  # nothing above was registered
 
 
 @pytest.fixture
@@ -113,6 +114,14 @@ def test_a_new_arm_is_one_entry(rft_gamma_1):
 
 
 def test_the_stock_registry_is_back_after_a_test_added_an_arm():
-    assert list(arm_names()) == STOCK
+    assert list(arm_names()) == REGISTERED
     with pytest.raises(ValueError):
         CompareConfig(arms=["rft-g1"])
+
+
+def test_online_grpo_is_an_arm_of_its_own_method_and_not_default():
+    from drift_core.compare.arms import METHODS, ONLINE_GRPO
+
+    assert ONLINE_GRPO in METHODS and "online-grpo" not in CompareConfig().arms
+    (arm,) = arms(CompareConfig(arms=["online-grpo"]))
+    assert (arm.method, arm.data, arm.weights) == (ONLINE_GRPO, NO_DATA, None)
