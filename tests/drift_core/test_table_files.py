@@ -94,6 +94,9 @@ def test_turns_of_an_unfinished_shard_stay_hidden_on_s3(tmp_path, s3_bucket):
     assert len(rows(ws, "turns")) == 1 and ws.shard_done("r", 0)
     # drift sql reads the same rows through its confined connection (Arrow over the S3 objects)
     assert run_readonly(ws, "select count(*) as n from turns").to_pylist() == [{"n": 1}]
+    # ... and, though s3fs is registered on it, still opens no object itself (drift_core/readonly.py guard 3)
+    with pytest.raises(DriftError, match="file system operations are disabled"):
+        run_readonly(ws, f"select * from read_parquet('{s3_bucket}/turns/r/shard-00000.parquet')")
     # no temp object is ever published: the one upload is the shard
     assert not [k for k in keys(s3_bucket) if k.endswith(".tmp")]
 
