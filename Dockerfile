@@ -39,7 +39,7 @@ COPY sql ./sql
 COPY configs ./configs
 COPY worlds ./worlds
 COPY prefect.yaml ./
-RUN pip install -e . "psycopg2-binary>=2.9" "boto3>=1.34" \
+RUN pip install -e ".[s3]" "psycopg2-binary>=2.9" "boto3>=1.34" \
     && python -c "import mlflow, prefect; assert mlflow.__version__ == '${MLFLOW_VERSION}', mlflow.__version__; assert prefect.__version__ == '${PREFECT_VERSION}', prefect.__version__"
 # The flow runs from /opt/drift (prefect.yaml's pull step sets it), workspaces live on a volume.
 VOLUME ["/data"]

@@ -89,12 +89,10 @@ def _checkpoint_dirs(p: Path) -> list[str]:
 
 
 def rollout_fingerprint(workspace, run_id: str) -> str:
-    """The shards of one rollout run (trajectories and turns), by content."""
-    files = []
-    for table in ("trajectories", "turns"):
-        d = workspace.table_dir(table) / run_id
-        files += sorted(d.glob("shard-*.parquet"))
-    return files_fingerprint(workspace.root / "tables", files)
+    """The shards of one rollout run (trajectories and turns), by content (on S3: by the objects' ETags,
+    drift_core/table_files.py)."""
+    files = [f for table in ("trajectories", "turns") for f in workspace.run_shards(run_id, table)]
+    return digest(sorted((workspace.files.relative(f), workspace.files.fingerprint(f)) for f in files))
 
 
 def rows_fingerprint(rows: list[dict]) -> str:

@@ -94,18 +94,20 @@ def _shards_through_arrow(con: duckdb.DuckDBPyConnection, workspace: Workspace) 
     same files (the zero-row _schema.parquet first, so the columns come in the DDL's order) under their
     union schema: a shard written before a column was added reads it as NULL, as there."""
     for table in SHARDED_TABLES:
-        root = workspace.table_dir(table)
-        files = sorted(str(p) for p in root.rglob("*.parquet") if p.is_file())
+        root = workspace.files.location(table)
+        files = workspace.files.glob(f"{table}/**/*.parquet")  # local disk or S3 (drift_core/table_files.py)
         if not files:
             continue  # no _schema.parquet (not a stage-made workspace): reading the stored view is refused
-        first = str(root / "_schema.parquet")
+        first = workspace.files.location(f"{table}/_schema.parquet")
         files.sort(key=lambda f: f != first)
+        fs = workspace.files.arrow(first)[0]
+        paths = [workspace.files.arrow(f)[1] for f in files]
         try:
-            schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+            schema = pa.unify_schemas([pq.read_schema(f, filesystem=fs) for f in paths], promote_options="permissive")
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read the {table} shards under {root}: {exc}") from None
         source = f"_drift_{table}_shards"
-        con.register(source, ds.dataset(files, schema=schema, format="parquet"))
+        con.register(source, ds.dataset(paths, schema=schema, format="parquet", filesystem=fs))
         run_rendered(con, "io/arrow_view", table=quote_ident(table), source=quote_ident(source))
 
 

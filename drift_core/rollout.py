@@ -22,7 +22,7 @@ from drift_core.engines import engine_from_config
 from drift_core.engines.base import Engine
 from drift_core.episode import Episode
 from drift_core.errors import DriftError
-from drift_core.faults import fault_point, write_json
+from drift_core.faults import fault_point
 from drift_core.fingerprint import digest
 from drift_core.multiturn import Problem, TokenRate, run_episodes
 from drift_core.store import Workspace
@@ -138,7 +138,7 @@ def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) 
         "protocol": protocol.content_dump(),
         "rollout": cfg.content_dump(),
     }
-    path = ws.run_dir(run_id) / "_run.json"
+    path = ws.run_location(run_id, "_run.json")
     old = _read_manifest(ws, run_id, path)
     if old is not None:
         layout = old.pop("layout", {})
@@ -149,25 +149,26 @@ def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) 
             raise DriftError(f"run_id '{run_id}' exists with different {', '.join(diff)}; pick another run_id")
         return int(layout.get("prompts_per_shard", cfg.prompts_per_shard))
     manifest["layout"] = {"prompts_per_shard": cfg.prompts_per_shard}
-    write_json(path, manifest)  # temp + fsync + rename: never a partial or empty manifest
+    # temp + fsync + rename on disk, one PUT on S3: never a partial or empty manifest
+    ws.files.write_text(path, json.dumps(manifest, indent=2))
     return cfg.prompts_per_shard
 
 
-def _read_manifest(ws: Workspace, run_id: str, path) -> dict | None:
+def _read_manifest(ws: Workspace, run_id: str, path: str) -> dict | None:
     """The run's `_run.json`, or None when the run has none yet.
 
     An unreadable one (empty or cut short: written by a version before manifests were atomic, e.g. on a
     full disk) is taken as absent when the run has no finished shard yet, since nothing depends on it;
     otherwise it is an error that says what to do, not a JSONDecodeError."""
-    if not path.exists():
+    if not ws.files.exists(path):
         return None
     try:
-        old = json.loads(path.read_text())
+        old = json.loads(ws.files.read_text(path))
         if isinstance(old, dict):
             return old
     except (ValueError, UnicodeDecodeError):
         pass
-    if not any(ws.run_dir(run_id).glob("shard-*.parquet")):
+    if not ws.run_shards(run_id):
         return None
     raise DriftError(f"{path} is unreadable (empty or cut short, from an interrupted write) and run '{run_id}' "
                      "has finished shards: delete the run's directories under tables/ to start it again, "

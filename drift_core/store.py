@@ -4,7 +4,10 @@ Layout under the workspace root:
     warehouse.duckdb                       prompts (table), trajectories/turns (views), derived tables
     tables/<table>/_schema.parquet         zero-row file with the DDL's columns, so views always resolve
     tables/<table>/<run_id>/shard-NNNNN.parquet
-Shards are written to a temp file, fsync'd and renamed, so a killed writer never leaves a partial
+    tables.json                            only when the tables live on S3: {"tables_uri": "s3://..."}
+With a tables_uri (drift_core/tables_location.py) the `tables/` tree lies under that URI instead and the
+rest stays here (docs/scale-out.md). Shards are written to a temp file, then published whole (renamed
+on disk, uploaded in one PUT to S3: drift_core/table_files.py), so a killed writer never leaves a partial
 shard. A shard is complete when its trajectories file exists (written after its turns file); the
 `turns` view shows only complete shards, so turns and trajectories appear together or not at all
 (docs/reliability.md).
@@ -12,18 +15,17 @@ shard. A shard is complete when its trajectories file exists (written after its 
 
 from __future__ import annotations
 
-import os
 import re
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from drift_core.errors import DriftError
-from drift_core.faults import fsync_path
 from drift_core.sqlfiles import materialise, quote_ident, quote_literal, run_rendered, run_sql
+from drift_core.table_files import LocalFiles, S3Files
+from drift_core.tables_location import bind_tables_uri
 
 SHARDED_TABLES = ("trajectories", "turns")
 MARKER_TABLE = "trajectories"  # a shard is complete when its trajectories file exists
@@ -33,14 +35,25 @@ _LOCK_HELD = re.compile(r"Could not set lock on file .*?Conflicting lock is held
 
 
 class Workspace:
-    def __init__(self, root: str | Path = ".drift"):
+    def __init__(self, root: str | Path = ".drift", tables_uri: str | None = None):
+        """tables_uri: where the tables live when not under root (s3://BUCKET/PREFIX); recorded on first
+        use, found again from then on without it (drift_core/tables_location.py)."""
         self.root = Path(root).expanduser().resolve()
+        self.tables_uri = bind_tables_uri(self.root, tables_uri)
+        self.files: LocalFiles | S3Files = (
+            S3Files(self.tables_uri, staging=self.root / "staging" / "s3") if self.tables_uri
+            else LocalFiles(self.root / "tables"))
 
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
     def table_dir(self, table: str) -> Path:
+        """The local folder of `table`'s shards; a DriftError when the tables live on S3 (for the code
+        that works on local files only, e.g. drift import-jsonl / export-jsonl)."""
+        if self.files.remote:
+            raise DriftError(f"the workspace {self.root} keeps its tables at {self.tables_uri}: this command "
+                             "works on tables on local disk only; use a workspace without tables_uri")
         return self.root / "tables" / table
 
     def shard_path(self, table: str, run_id: str, shard: int) -> Path:
@@ -48,6 +61,26 @@ class Workspace:
 
     def run_dir(self, run_id: str) -> Path:
         return self.table_dir("trajectories") / run_id
+
+    # -- locations: local paths or s3:// URIs, whichever the tables use --------------------------
+    def shard_location(self, table: str, run_id: str, shard: int) -> str:
+        return self.files.location(f"{table}/{run_id}/shard-{shard:05d}.parquet")
+
+    def run_location(self, run_id: str, name: str) -> str:
+        """The file `name` of run_id beside its trajectories shards (e.g. its manifest `_run.json`)."""
+        return self.files.location(f"{MARKER_TABLE}/{run_id}/{name}")
+
+    def run_shards(self, run_id: str, table: str = MARKER_TABLE) -> list[str]:
+        """The shard files of run_id in `table`, sorted (the trajectories ones: its finished shards)."""
+        return self.files.glob(f"{table}/{run_id}/shard-*.parquet")
+
+    def run_shards_glob(self, run_id: str) -> str:
+        """A glob DuckDB reads run_id's trajectories shards by (on a connection `register_tables` set up)."""
+        return self.files.location(f"{MARKER_TABLE}/{run_id}/shard-*.parquet")
+
+    def register_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Let `con` read the tables where they are (registers the S3 filesystem; nothing for local disk)."""
+        self.files.register(con)
 
     # -- stored paths ------------------------------------------------------------------------
     def portable(self, path: str | Path) -> str:
@@ -101,6 +134,7 @@ class Workspace:
                     ) from None
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
+        self.register_tables(con)  # before the views: DuckDB reads the shards when it binds one
         if read_only:
             self.point_views(con)
         else:
@@ -116,13 +150,13 @@ class Workspace:
     def ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         run_sql(con, "tables/prompts")
         for table in SHARDED_TABLES:
-            schema_file = self.table_dir(table) / "_schema.parquet"
-            if not schema_file.exists():
+            schema_file = self.files.location(f"{table}/_schema.parquet")
+            if not self.files.exists(schema_file):
                 self._write_parquet(table, pa.table({}), schema_file)
             self._create_view(con, table, scope="")
 
     def shard_glob(self, table: str) -> str:
-        return str(self.table_dir(table) / "**" / "*.parquet")
+        return self.files.location(f"{table}/**/*.parquet")
 
     def point_views(self, con: duckdb.DuckDBPyConnection) -> None:
         """Point a read-only connection's shard views at this workspace's files, writing nothing.
@@ -151,38 +185,36 @@ class Workspace:
                          marker_glob=quote_literal(self.shard_glob(MARKER_TABLE)), scope=scope)
 
     # -- shards ------------------------------------------------------------------------------
-    def write_shard(self, table: str, run_id: str, shard: int, rows: pa.Table) -> Path:
-        path = self.shard_path(table, run_id, shard)
-        self._write_parquet(table, rows, path)
-        return path
+    def write_shard(self, table: str, run_id: str, shard: int, rows: pa.Table) -> Path | str:
+        """Write one shard; returns its location (a Path on local disk, an s3:// URI on S3)."""
+        location = self.shard_location(table, run_id, shard)
+        self._write_parquet(table, rows, location)
+        return location if self.files.remote else Path(location)
 
     def shard_done(self, run_id: str, shard: int) -> bool:
         # trajectories are written last, so their shard marks the shard as complete (as in the views).
-        return self.shard_path(MARKER_TABLE, run_id, shard).exists()
+        return self.files.exists(self.shard_location(MARKER_TABLE, run_id, shard))
 
     def remove_temp_files(self, run_id: str) -> int:
         """Delete the temp files a killed writer of `run_id` left (`.shard-NNNNN.parquet.<id>.tmp`, and
         a manifest's); call it only where no other process writes that run. Returns how many."""
         gone = 0
         for table in SHARDED_TABLES:
-            for tmp in (self.table_dir(table) / run_id).glob(".*.tmp"):
+            for tmp in self.files.temp_dir(f"{table}/{run_id}").glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
                 gone += 1
         return gone
 
-    def _write_parquet(self, table: str, rows: pa.Table, path: Path) -> None:
+    def _write_parquet(self, table: str, rows: pa.Table, location: str | Path) -> None:
         """Cast `rows` to the DDL's types in an in-memory DuckDB and write it atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp = self.files.temp_for(str(location))
         mem = duckdb.connect()
         try:
             run_sql(mem, f"tables/{table}")
             if rows.num_columns:
                 materialise(mem, table, rows=rows)  # casts by name; checks the shard's keys are unique
             run_rendered(mem, "io/write_parquet", table=quote_ident(table), path=quote_literal(str(tmp)))
-            fsync_path(tmp)  # the bytes on disk before the name: a power loss never leaves a named partial shard
-            os.replace(tmp, path)
-            fsync_path(path.parent)
+            self.files.publish(tmp, str(location))  # renamed on disk / one upload: never a partial shard
         finally:
             mem.close()
             tmp.unlink(missing_ok=True)

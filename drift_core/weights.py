@@ -204,8 +204,8 @@ def describe_key(key: dict, *, label: str = " ") -> str:
 def shard_signature(workspace: Workspace, run_id: str) -> str:
     """Digest of a run's trajectories shard files (name, size, mtime): changes when a shard is added
     or rewritten (shards are written to a temp file and renamed, never edited in place)."""
-    files = sorted(workspace.run_dir(run_id).glob("*.parquet"))
-    blob = "\n".join(f"{p.name} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files)
+    files = workspace.files.glob(f"trajectories/{run_id}/*.parquet")
+    blob = "\n".join(f"{f.rsplit('/', 1)[-1]} {workspace.files.signature(f)}" for f in files)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 

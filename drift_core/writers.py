@@ -2,14 +2,16 @@
 query (`--format csv|json|parquet --out FILE`, or csv/json text to print).
 
 Each file is written under a temporary name beside its target and renamed, so a failed write leaves
-no partial file. Query rows are written by drift, never by the query (drift_core/readonly.py reads
-them on a confined connection that can write nothing).
+no partial file; a training set bound for s3://bucket/key is written to a local temp file and uploaded
+in one piece (drift_core/table_files.py). Query rows are written by drift, never by the query
+(drift_core/readonly.py reads them on a confined connection that can write nothing).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from drift_core.errors import DriftError
 from drift_core.readonly import text_columns
 from drift_core.sqlfiles import quote_literal, render, run_rendered, run_sql
 from drift_core.store import Workspace
+from drift_core.table_files import is_s3, upload
 
 FORMATS = ("table", "csv", "json", "parquet")  # drift sql --format; 'table' is printed, never written
 # The ones pyarrow's CSV writer takes as they are; any other column is printed as DuckDB's text form.
@@ -30,8 +33,11 @@ CSV_TYPES = {"boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", 
 
 
 def write_dataset(table: pa.Table, out: str | Path, fmt: str | None = None) -> str:
-    """Write a training set as Parquet or JSONL (messages as a list of {role, content}, weight)."""
-    out = Path(out)
+    """Write a training set as Parquet or JSONL (messages as a list of {role, content}, weight) to a local
+    file or an s3:// URI."""
+    remote = is_s3(out)
+    target = str(out)
+    out = Path(tempfile.mkdtemp(prefix="drift-export-")) / target.rsplit("/", 1)[-1] if remote else Path(out)
     fmt = fmt or ("jsonl" if out.suffix in (".jsonl", ".json") else "parquet")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -45,9 +51,14 @@ def write_dataset(table: pa.Table, out: str | Path, fmt: str | None = None) -> s
                         f.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
             raise DriftError(f"unknown dataset format {fmt!r}; use parquet or jsonl")
-        tmp.replace(out)
+        if remote:
+            upload(tmp, target)
+        else:
+            tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
+        if remote:
+            out.parent.rmdir()
     return fmt
 
 

@@ -47,7 +47,8 @@ def flow_setup(cfg: PipelineConfig, *, refresh: bool, run_name: str | None = Non
         settings.parent_run_id = parent.info.run_id
         log.info("workspace %s, MLflow run %s%s", ws, parent.info.run_id, " (refresh: every stage recomputes)"
                  if refresh else "")
-        reference = reference_model(Workspace(ws), cfg.rollout)  # the tiny world is built here on first use
+        # The tiny world is built here on first use; the workspace records its tables_uri here, before any task.
+        reference = reference_model(Workspace(ws, cfg.tables_uri), cfg.rollout)
         log.info("reference model %s (content %s)", reference.path, reference.fingerprint[:12])
         train_prompts = run_stage(prompts_task, ws, cfg.prompts, stage_name="prompts")
         test_prompts = run_stage(prompts_task, ws, cfg.eval_prompts, stage_name="eval-prompts")

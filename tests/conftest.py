@@ -123,6 +123,33 @@ def mlflow_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on a free port of 127.0.0.1 (in memory); yields the Server (url: the endpoint)."""
+    from drift_core.testing.servers import start_s3
+
+    server = start_s3(tmp_path_factory.mktemp("s3_server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def s3_bucket(s3_server, monkeypatch) -> str:
+    """A new empty bucket on the test S3 server, with the AWS variables pointing at it; yields s3://bucket."""
+    import uuid
+
+    import s3fs
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "drift-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "drift-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("DRIFT_TABLES_URI", raising=False)
+    bucket = f"drift-{uuid.uuid4().hex[:12]}"
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(bucket)
+    return f"s3://{bucket}"
+
+
 @pytest.fixture()
 def data_file(tmp_path) -> Path:
     """A weighted-rows Parquet file `drift train --data` reads: 8 one-turn dialogues, weights 1 and 2."""

@@ -174,6 +174,25 @@ def test_gpu_worker_reserves_an_nvidia_device(compose):
     assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
 
 
+def test_worker_tables_are_in_minio(compose, rendered, env_example):
+    """The worker's tables_uri (DRIFT_TABLES_URI) is in the bucket minio-init creates, reached at MinIO with
+    its keys through the standard AWS variables; the worker image has s3fs (the `s3` extra)."""
+    s = compose["services"]
+    env = s["worker"]["environment"]
+    assert env["DRIFT_TABLES_URI"] == "${DRIFT_TABLES_URI}"
+    assert env["AWS_ENDPOINT_URL"] == f"http://minio:{_container_port(s['minio'])}"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("${MINIO_ROOT_USER}", "${MINIO_ROOT_PASSWORD}")
+    assert s["worker"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+    assert "local/$$DRIFT_TABLES_BUCKET" in s["minio-init"]["entrypoint"]
+    assert s["minio-init"]["environment"]["DRIFT_TABLES_BUCKET"] == "${DRIFT_TABLES_BUCKET}"
+    uri = rendered["services"]["worker"]["environment"]["DRIFT_TABLES_URI"]
+    assert uri.startswith(f"s3://{env_example['DRIFT_TABLES_BUCKET']}/")
+    from drift_core.config import load_config
+
+    assert load_config(overrides=[f"tables_uri={uri}"]).tables_uri == uri  # a valid tables_uri
+    assert 'pip install -e ".[s3]"' in (REPO / "Dockerfile").read_text()
+
+
 def test_dockerfile_targets_and_work_pool_match(compose, env_example):
     dockerfile = (REPO / "Dockerfile").read_text()
     stages = set(re.findall(r"^FROM \S+ AS (\S+)$", dockerfile, flags=re.M))
@@ -414,5 +433,8 @@ def test_compose_stack_runs_the_tiny_flow(tmp_path):
         assert runs and all(r["info"]["status"] == "FINISHED" for r in runs), runs
         # The workspace came from .env through prefect.yaml.
         run("exec", "-T", "worker", "test", "-d", f"{env['DRIFT_WORKSPACE']}/tiny")
+        # Its tables went to MinIO (DRIFT_TABLES_URI), recorded in the workspace, none on the volume.
+        run("exec", "-T", "worker", "test", "-f", f"{env['DRIFT_WORKSPACE']}/tiny/tables.json")
+        run("exec", "-T", "worker", "test", "!", "-e", f"{env['DRIFT_WORKSPACE']}/tiny/tables")
     finally:
         subprocess.run([*compose, "down", "-v", "--remove-orphans"], capture_output=True, timeout=300)

@@ -96,6 +96,8 @@ SKIP = {
 SKIP_BLOCKS = {
     r"docker compose": "the compose stack (Docker, images from the network); tests/test_compose.py checks "
                        "its files",
+    r"tables_uri=s3://my-bucket": "needs an S3 bucket and its keys; tests/cli/test_tables_s3_cli.py runs these "
+                                  "commands on a local S3 server",
 }
 
 

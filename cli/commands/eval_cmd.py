@@ -38,7 +38,7 @@ def eval_cmd(
     """Evaluate a model with the multi-turn protocol (greedy, one trajectory per problem)."""
     cfg = resolve_config(config, set_, workspace, eval__limit=limit, protocol__max_turns=max_turns,
                          eval__engine=engine)
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     prompt_cfg = cfg.eval_prompts if prompts is None else prompts_from_spec(cfg.eval_prompts, prompts, local_copy)
     res = evaluate_stage(ws, reference_model(ws, cfg.rollout, model), prompts_stage(ws, prompt_cfg), cfg.protocol,
                          cfg.eval, eval_id=eval_id, progress=not quiet)

@@ -26,7 +26,7 @@ def import_jsonl_cmd(
     compute their returns at the config's weights.gamma (so `drift weights` only weights)."""
     cfg = resolve_config(config, set_, workspace)
     res = import_jsonl(
-        Workspace(cfg.workspace), file, run_id=run_id, policy=policy, memory_limit=memory_limit,
+        Workspace(cfg.workspace, cfg.tables_uri), file, run_id=run_id, policy=policy, memory_limit=memory_limit,
         returns_gamma=cfg.weights.gamma, returns_lambda=cfg.protocol.repeat_penalty_lambda,
     )
     if res.skipped:
@@ -48,7 +48,7 @@ def export_jsonl_cmd(
 ) -> None:
     """Write a run's trajectories in the reference JSONL format (an imported run comes back as it was)."""
     cfg = resolve_config(config, set_, workspace)
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     run_id = pick_run(ws, run_id)  # the named run, else the only one, else an error listing them
     n = export_jsonl(ws, run_id, out)
     typer.echo(f"wrote {n} records of run {run_id} to {out}")

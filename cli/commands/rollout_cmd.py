@@ -36,7 +36,7 @@ def prompts_cmd(
         prompts__split=split,
         prompts__limit=limit,
     )
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     loaded = prompts_stage(ws, cfg.prompts)
     typer.echo(f"loaded {len(loaded.rows)} prompts ({loaded.label}) into {ws.warehouse}")
 
@@ -66,7 +66,7 @@ def rollout_cmd(
         prompts__limit=limit,
         rollout__run_id=run_id,
     )
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     model = reference_model(ws, cfg.rollout)  # first: a bad --model fails before the prompts are written
     out = rollout_stage(ws, prompts_stage(ws, cfg.prompts), cfg.protocol, cfg.rollout, model, progress=not quiet)
     print_rollout(out.run)

@@ -28,7 +28,7 @@ def sql_cmd(
 ) -> None:
     """Run a read-only SQL query on warehouse.duckdb (writes and file access are refused; nothing changes)."""
     cfg = resolve_config(config, set_, workspace)
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     check_output(ws, fmt, out)
     table = run_readonly(ws, query)
     if fmt == "table" and out is None:

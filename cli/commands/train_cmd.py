@@ -43,7 +43,7 @@ def train_cmd(
         raise DriftError("--resume and --overwrite contradict each other; pass one")
     cfg = resolve_config(config, set_, workspace, weights__scheme=scheme, weights__beta=beta_value(beta),
                          weights__gamma=gamma, weights__run_id=run_id, train__max_steps=max_steps)
-    ws = Workspace(cfg.workspace)
+    ws = Workspace(cfg.workspace, cfg.tables_uri)
     inputs = train_inputs(ws, cfg, data=data, model=model)
     trained = train_stage(ws, inputs, cfg.protocol, cfg.train, out=out, resume=resume, overwrite=overwrite,
                           progress=not quiet)

@@ -38,7 +38,7 @@ def weights_cmd(
         weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
         weights__run_id=run_id,
     )
-    summary = weights_stage(Workspace(cfg.workspace), cfg.weights,
+    summary = weights_stage(Workspace(cfg.workspace, cfg.tables_uri), cfg.weights,
                             repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
@@ -86,7 +86,7 @@ def print_summary(s: WeightsSummary) -> None:
 
 @app.command("export-dataset")
 def export_dataset_cmd(
-    out: Path = typer.Argument(..., help="Output file: .parquet or .jsonl"),
+    out: str = typer.Argument(..., help="Output file: .parquet or .jsonl, a path or an s3://BUCKET/KEY URI"),
     config: Path | None = ConfigOpt,
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
@@ -109,6 +109,6 @@ def export_dataset_cmd(
         weights__target_ess=target_ess, weights__all_fail_zero=all_fail_zero, weights__weight_cap=weight_cap,
         weights__run_id=run_id,
     )
-    run_id, rows, written = export_dataset(Workspace(cfg.workspace), cfg.weights, out, fmt, drop_zero,
+    run_id, rows, written = export_dataset(Workspace(cfg.workspace, cfg.tables_uri), cfg.weights, out, fmt, drop_zero,
                                            repeat_penalty_lambda=cfg.protocol.repeat_penalty_lambda)
     typer.echo(f"wrote {rows} weighted trajectories of run {run_id} to {out} ({written})")

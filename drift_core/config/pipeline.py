@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from drift_core.config.base import StageConfig, format_validation_error, parse_override, read_yaml, set_dotted
+from drift_core.config.base import (
+    SPEED_ONLY,
+    StageConfig,
+    format_validation_error,
+    parse_override,
+    read_yaml,
+    set_dotted,
+)
 from drift_core.config.eval import EvalConfig
 from drift_core.config.grpo import GrpoConfig
 from drift_core.config.prompts import PromptsConfig
@@ -19,6 +27,7 @@ from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 from drift_core.errors import DriftError
 from drift_core.resources import default_config
+from drift_core.table_files import check_s3_uri
 
 # The embedded default: the tiny world on a CPU (used when no --config is given).
 DEFAULT_CONFIG = default_config()
@@ -28,6 +37,15 @@ class PipelineConfig(StageConfig):
     """Everything `drift run` needs; each section is the config of one stage."""
 
     workspace: str = Field(".drift", description="Workspace directory: warehouse, shards, models.")
+    tables_uri: str | None = Field(
+        default_factory=lambda: os.environ.get("DRIFT_TABLES_URI") or None,
+        description="Where the workspace's Parquet tables (trajectories, turns shards) live instead of "
+        "<workspace>/tables: s3://BUCKET/PREFIX on S3, MinIO or R2, reached with the standard AWS_ENDPOINT_URL, "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables (needs drift[s3]). Default: $DRIFT_TABLES_URI, "
+        "else local. Recorded in <workspace>/tables.json on first use; the warehouse stays local "
+        "(docs/scale-out.md).",
+        json_schema_extra=SPEED_ONLY,  # placement: the same rows wherever they are stored
+    )
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig, description="Episode protocol.")
     prompts: PromptsConfig = Field(default_factory=PromptsConfig, description="Training prompts for rollouts.")
     eval_prompts: PromptsConfig = Field(
@@ -44,6 +62,16 @@ class PipelineConfig(StageConfig):
     tiny_world: TinyWorldSelection = Field(
         default_factory=TinyWorldSelection, description="Which tiny world the run uses (tiny_world.task)."
     )
+
+    @field_validator("tables_uri")
+    @classmethod
+    def _s3_uri(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return check_s3_uri(value)
+        except DriftError as exc:
+            raise ValueError(str(exc).removeprefix("tables_uri: ")) from None
 
     @model_validator(mode="after")
     def _tiny_world_task(self) -> PipelineConfig:

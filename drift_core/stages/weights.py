@@ -62,15 +62,16 @@ def config_rows(ws: Workspace, cfg: WeightsConfig, run_id: str, *, runs: list[st
 def stored_order(ws: Workspace, rows: pa.Table, run_id: str) -> pa.Table:
     """`rows` of run_id (prompt_id, sample_idx, ...) in the order the run stored them (sql/training_order.sql):
     the reference's training order (docs/reference-parity.md)."""
-    if not any(ws.run_dir(run_id).glob("shard-*.parquet")):
+    if not ws.run_shards(run_id):
         raise DriftError(f"no stored trajectories of run {run_id!r} in {ws.root}: cannot put its training rows "
                          "in stored order (train.row_order)")
     keys = rows.select(["prompt_id", "sample_idx"]).append_column("row", pa.array(range(rows.num_rows), pa.int64()))
     con = duckdb.connect()
     try:
         con.register("training_rows", keys)
-        glob = str(ws.run_dir(run_id) / "shard-*.parquet")
-        order = sql_relation(con, "training_order", {"glob": glob}).to_arrow_table().column("row").to_pylist()
+        ws.register_tables(con)
+        order = sql_relation(con, "training_order", {"glob": ws.run_shards_glob(run_id)})
+        order = order.to_arrow_table().column("row").to_pylist()
     finally:
         con.close()
     if len(order) != rows.num_rows:
@@ -92,7 +93,7 @@ def training_rows(ws: Workspace, run_id: str, scheme: str, gamma: float, beta: f
         con.close()
 
 
-def export_dataset(ws: Workspace, cfg: WeightsConfig, out: Path, fmt: str | None = None,
+def export_dataset(ws: Workspace, cfg: WeightsConfig, out: str | Path, fmt: str | None = None,
                    drop_zero: bool = False, *,
                    repeat_penalty_lambda: float = DEFAULT_REPEAT_PENALTY_LAMBDA) -> tuple[str, int, str]:
     """Write the training set of the weighting `cfg` names (all of its key) to .parquet/.jsonl:

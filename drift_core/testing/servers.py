@@ -1,4 +1,4 @@
-"""Start real Prefect and MLflow servers on 127.0.0.1 for tests, and stop them with their children.
+"""Start real Prefect, MLflow and S3 (moto) servers on 127.0.0.1 for tests, and stop them with their children.
 
 Each server runs in its own process group (start_new_session), so `stop` ends the server and
 every worker it spawned (uvicorn workers, huey consumers) and leaves no orphans. Only subprocesses
@@ -99,3 +99,15 @@ def start_mlflow(root: Path, timeout: float = 120.0) -> Server:
         "--artifacts-destination", str((root / "artifacts").resolve()),
     ]
     return _start("mlflow", cmd, env, f"http://127.0.0.1:{port}/health", root / "server.log", timeout)
+
+
+def start_s3(root: Path, timeout: float = 60.0) -> Server:
+    """moto's S3-compatible server (`moto_server`, in memory) on a free port; url is its endpoint, for
+    AWS_ENDPOINT_URL (any access key is accepted)."""
+    port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    cmd = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    # /moto-api/ answers 200 once the server is up (S3's own root would want a signed request)
+    server = _start("s3", cmd, dict(os.environ), f"http://127.0.0.1:{port}/moto-api/", root / "server.log", timeout)
+    server.url = f"http://127.0.0.1:{port}"
+    return server
