@@ -68,47 +68,106 @@ def default_eval_id(model: str, dataset: str, ids: list[str], protocol: Protocol
     return "e-" + digest(model, dataset, ids, protocol, cfg)[:12]
 
 
+@dataclass
+class EvalShard:
+    """Shard k of an evaluation: plain values, so it runs in another process (a Ray worker) from this alone."""
+
+    eval_id: str
+    local: str  # where the model is loaded from (the same path on every node)
+    protocol: ProtocolConfig  # as evaluation runs it (eval.prompt_mode)
+    k: int
+    problems: list[Problem]
+
+
+@dataclass
+class EvalPlan:
+    """An evaluation decided before any episode runs: its id, model, problems cut into shards."""
+
+    eval_id: str
+    model: str  # as stored (workspace-relative inside the workspace)
+    local: str
+    dataset: str
+    protocol: ProtocolConfig
+    prompts: list[dict]
+    shards: list[list[Problem]]
+
+    def shard(self, k: int) -> EvalShard:
+        return EvalShard(self.eval_id, self.local, self.protocol, k, self.shards[k])
+
+
+def plan_eval(workspace: Workspace, model_path: str, prompts: list[dict], protocol: ProtocolConfig, cfg: EvalConfig,
+              *, dataset: str = "tiny-world-test", eval_id: str | None = None) -> EvalPlan:
+    """Check the problems and the model, name the evaluation, cut it into cfg.prompts_per_shard shards."""
+    from drift_core.chat import load_tokenizer
+
+    protocol = protocol.for_eval(cfg.prompt_mode)  # the episodes (and the eval id) use eval.prompt_mode
+    prompts = prompts[: cfg.limit] if cfg.limit else prompts
+    problems = check_prompts(prompts)
+    model_path = workspace.portable(model_path)  # as stored: workspace-relative inside it (docs/design.md §5)
+    local = str(workspace.resolve(model_path))
+    eval_id = eval_id or default_eval_id(model_path, dataset, [p.prompt_id for p in problems], protocol, cfg)
+    load_tokenizer(local)  # fails fast on a model dir without a tokenizer
+    size = cfg.prompts_per_shard or len(problems)
+    shards = [problems[i : i + size] for i in range(0, len(problems), size)]
+    return EvalPlan(eval_id, model_path, local, dataset, protocol, prompts, shards)
+
+
+def eval_shard_seed(cfg: EvalConfig, k: int) -> int:
+    """Shard 0 keeps cfg.seed, so one shard (the default) draws what an unsharded evaluation drew."""
+    return cfg.seed + 7919 * k
+
+
+def eval_shard(shard: EvalShard, cfg: EvalConfig, engine: Engine, tokenizer, *,
+               bar: TokenRate | None = None) -> list[Episode]:
+    """Shard k's episodes (one per problem); `finish_eval` stores them with the other shards' in one transaction."""
+    return run_episodes(
+        engine, tokenizer, shard.problems, shard.protocol, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens, seed=eval_shard_seed(cfg, shard.k), seed_scheme=cfg.seed_scheme,
+        progress=bar,
+    )
+
+
 def evaluate(workspace: Workspace, model_path: str, prompts: list[dict], protocol: ProtocolConfig,
              cfg: EvalConfig, *, engine: str | Engine | None = None, dataset: str = "tiny-world-test",
              eval_id: str | None = None, progress: bool = True) -> EvalResult:
     """Run one episode per problem with `model_path` and store trajectories, turns and metrics.
 
-    `engine`: a loaded engine (kept open), an engine name, or None for cfg.engine."""
+    `engine`: a loaded engine (kept open), an engine name, or None for cfg.engine. Shards run here one after
+    the other; the pipeline's evaluate task maps `eval_shard` over its task runner instead (tasks/shards.py)."""
     from drift_core.chat import load_tokenizer
 
     t0 = time.perf_counter()
-    protocol = protocol.for_eval(cfg.prompt_mode)  # the episodes (and the eval id) use eval.prompt_mode
-    prompts = prompts[: cfg.limit] if cfg.limit else prompts
-    problems = check_prompts(prompts)
-    model_path = workspace.portable(model_path)  # as stored: workspace-relative inside it (docs/design.md §5)
-    local = workspace.resolve(model_path)
-    eval_id = eval_id or default_eval_id(model_path, dataset, [p.prompt_id for p in problems], protocol, cfg)
-    tokenizer = load_tokenizer(local)  # fails fast on a model dir without a tokenizer
+    plan = plan_eval(workspace, model_path, prompts, protocol, cfg, dataset=dataset, eval_id=eval_id)
+    tokenizer = load_tokenizer(plan.local)
     own = not isinstance(engine, Engine)
     if own:
-        engine = engine_from_config(cfg, local, engine)
-    bar = TokenRate(len(problems), f"eval {dataset}", enabled=progress)
+        engine = engine_from_config(cfg, plan.local, engine)
+    bar = TokenRate(sum(len(s) for s in plan.shards), f"eval {dataset}", enabled=progress)
     try:
-        episodes = run_episodes(
-            engine, tokenizer, problems, protocol, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, seed_scheme=cfg.seed_scheme, progress=bar,
-        )
+        episodes = [e for k in range(len(plan.shards)) for e in eval_shard(plan.shard(k), cfg, engine, tokenizer,
+                                                                            bar=bar)]
     finally:
         bar.close()
         if own:
             engine.close()
-    gold_rows = [p for p in prompts if {"split", "source"} <= p.keys()]
-    table = store_eval(workspace, eval_id, model_path, dataset, episodes, protocol, cfg, gold_rows)
+    return finish_eval(workspace, plan, cfg, episodes, time.perf_counter() - t0)
+
+
+def finish_eval(workspace: Workspace, plan: EvalPlan, cfg: EvalConfig, episodes: list[Episode],
+                seconds: float) -> EvalResult:
+    """Store every shard's episodes (one transaction) and return the figures."""
+    gold_rows = [p for p in plan.prompts if {"split", "source"} <= p.keys()]
+    table = store_eval(workspace, plan.eval_id, plan.model, plan.dataset, episodes, plan.protocol, cfg, gold_rows)
     return EvalResult(
-        eval_id=eval_id,
-        model=model_path,
-        dataset=dataset,
+        eval_id=plan.eval_id,
+        model=plan.model,
+        dataset=plan.dataset,
         metrics={r["metric"]: r["value"] for r in table},
         intervals={r["metric"]: (r["ci_low"], r["ci_high"]) for r in table},
         per_problem={e.prompt_id: e.t_star for e in episodes},
         num_problems=len(episodes),
         tokens=sum(t.completion_tokens for e in episodes for t in e.turns),
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
         table=table,
     )
 

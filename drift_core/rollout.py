@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -36,6 +36,7 @@ class RolloutResult:
     shards_written: int
     shards_skipped: int
     seconds: float = 0.0
+    shard_reports: list[dict] = field(default_factory=list)  # per shard written by a task: pid, engine loads
 
 
 def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, cfg: RolloutConfig) -> str:
@@ -49,18 +50,35 @@ def shard_seed(cfg: RolloutConfig, shard: int) -> int:
     return cfg.seed if cfg.seed_scheme == "fixed" else cfg.seed * 100_003 + shard
 
 
-def rollout(
-    workspace: Workspace,
-    prompts: list[dict],
-    protocol: ProtocolConfig,
-    cfg: RolloutConfig,
-    model: str,
-    *,
-    engine: Engine | None = None,
-    progress: bool = True,
-) -> RolloutResult:
-    """Generate every missing shard of the run; returns counts over the whole run."""
-    t0 = time.perf_counter()
+@dataclass
+class RolloutShard:
+    """One shard of a run, all a worker needs to sample and write it (docs/scale-out.md): plain values, so
+    it runs in another process (a Ray worker) from this alone."""
+
+    run_id: str
+    model: str  # as stored in trajectories.policy (workspace-relative inside it)
+    local: str  # where the model is loaded from (the same path on every node: a shared or copied directory)
+    k: int
+    prompts: list[dict]
+
+
+@dataclass
+class RolloutPlan:
+    """A run decided before any shard is sampled: its shards and those not yet complete on disk."""
+
+    run_id: str
+    model: str
+    local: str
+    shards: list[list[dict]]  # shard k's prompts
+    todo: list[int]
+
+    def shard(self, k: int) -> RolloutShard:
+        return RolloutShard(self.run_id, self.model, self.local, k, self.shards[k])
+
+
+def plan_rollout(workspace: Workspace, prompts: list[dict], protocol: ProtocolConfig, cfg: RolloutConfig,
+                 model: str) -> RolloutPlan:
+    """Validate the model, name the run, check or write its manifest, store the prompts, list missing shards."""
     if not prompts:
         raise DriftError("no prompts to roll out (the prompt source is empty)")
     from drift_core.chat import load_tokenizer
@@ -68,8 +86,7 @@ def rollout(
     # Recorded as stored (workspace-relative when inside it, docs/design.md §5), loaded from where it is.
     model = workspace.portable(model)
     local = workspace.resolve(model)
-    # Validate the model (tokenizer, chat template) before anything is written.
-    tokenizer = load_tokenizer(local)
+    load_tokenizer(local)  # validate the model (tokenizer, chat template) before anything is written
     ids = [p["prompt_id"] for p in prompts]
     run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
     per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
@@ -83,46 +100,81 @@ def rollout(
 
     shards = [prompts[i : i + per_shard] for i in range(0, len(prompts), per_shard)]
     todo = [k for k in range(len(shards)) if not workspace.shard_done(run_id, k)]
+    return RolloutPlan(run_id, model, str(local), shards, todo)
+
+
+def rollout_shard(workspace: Workspace, shard: RolloutShard, protocol: ProtocolConfig, cfg: RolloutConfig,
+                  engine: Engine, tokenizer, *, bar: TokenRate | None = None) -> int:
+    """Sample shard k and write it (turns, then trajectories: the completion marker); returns its tokens.
+
+    A shard already complete is skipped (0 tokens), so a retried or duplicated shard task never writes its
+    rows twice. Its seed derives from k alone (shard_seed), never from the worker or the order shards run
+    in: any runner samples the same text."""
+    if workspace.shard_done(shard.run_id, shard.k):
+        return 0
+    eps = run_episodes(
+        engine,
+        tokenizer,
+        [Problem(p["prompt_id"], p["question"], p["gold"]) for p in shard.prompts],
+        protocol,
+        n=cfg.n,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=shard_seed(cfg, shard.k),
+        seed_scheme=cfg.seed_scheme,
+        progress=bar,
+    )
+    # turns first: the trajectories shard is the completion marker (Workspace.shard_done).
+    workspace.write_shard("turns", shard.run_id, shard.k, turns_table(shard.run_id, eps))
+    fault_point("rollout.after_turns_shard")  # the dangerous point: turns on disk, shard not complete
+    workspace.write_shard("trajectories", shard.run_id, shard.k, trajectories_table(shard.run_id, shard.model, eps))
+    fault_point("rollout.after_shard")
+    return sum(t.completion_tokens for e in eps for t in e.turns)
+
+
+def rollout(
+    workspace: Workspace,
+    prompts: list[dict],
+    protocol: ProtocolConfig,
+    cfg: RolloutConfig,
+    model: str,
+    *,
+    engine: Engine | None = None,
+    progress: bool = True,
+) -> RolloutResult:
+    """Generate every missing shard of the run in this process; returns counts over the whole run.
+
+    The pipeline's rollout task maps the same `rollout_shard` over its task runner instead (tasks/shards.py)."""
+    from drift_core.chat import load_tokenizer
+
+    t0 = time.perf_counter()
+    plan = plan_rollout(workspace, prompts, protocol, cfg, model)
     written = tokens = 0
-    if todo:
+    if plan.todo:
+        tokenizer = load_tokenizer(plan.local)
         own_engine = engine is None
         if engine is None:
-            engine = engine_from_config(cfg, local)
-        bar = TokenRate(sum(len(shards[k]) for k in todo) * cfg.n, f"rollout {run_id}", enabled=progress)
+            engine = engine_from_config(cfg, plan.local)
+        bar = TokenRate(sum(len(plan.shards[k]) for k in plan.todo) * cfg.n, f"rollout {plan.run_id}",
+                        enabled=progress)
         try:
-            for k in todo:
-                eps = run_episodes(
-                    engine,
-                    tokenizer,
-                    [Problem(p["prompt_id"], p["question"], p["gold"]) for p in shards[k]],
-                    protocol,
-                    n=cfg.n,
-                    temperature=cfg.temperature,
-                    top_p=cfg.top_p,
-                    max_new_tokens=cfg.max_new_tokens,
-                    seed=shard_seed(cfg, k),
-                    seed_scheme=cfg.seed_scheme,
-                    progress=bar,
-                )
-                tokens += sum(t.completion_tokens for e in eps for t in e.turns)
-                # turns first: the trajectories shard is the completion marker (Workspace.shard_done).
-                workspace.write_shard("turns", run_id, k, turns_table(run_id, eps))
-                fault_point("rollout.after_turns_shard")  # the dangerous point: turns on disk, shard not complete
-                workspace.write_shard("trajectories", run_id, k, trajectories_table(run_id, model, eps))
-                fault_point("rollout.after_shard")
+            for k in plan.todo:
+                tokens += rollout_shard(workspace, plan.shard(k), protocol, cfg, engine, tokenizer, bar=bar)
                 written += 1
         finally:
             bar.close()
             if own_engine:
                 engine.close()
-    return RolloutResult(
-        run_id=run_id,
-        trajectories=len(prompts) * cfg.n,
-        tokens=tokens,
-        shards_written=written,
-        shards_skipped=len(shards) - len(todo),
-        seconds=time.perf_counter() - t0,
-    )
+    return finish_rollout(plan, cfg, tokens, written, time.perf_counter() - t0)
+
+
+def finish_rollout(plan: RolloutPlan, cfg: RolloutConfig, tokens: int, written: int, seconds: float,
+                   reports: list[dict] | None = None) -> RolloutResult:
+    """Counts over the whole run: tokens and seconds are this attempt's (shards already on disk are not sampled)."""
+    return RolloutResult(run_id=plan.run_id, trajectories=sum(len(s) for s in plan.shards) * cfg.n, tokens=tokens,
+                         shards_written=written, shards_skipped=len(plan.shards) - len(plan.todo), seconds=seconds,
+                         shard_reports=reports or [])
 
 
 def _check_manifest(ws: Workspace, run_id: str, model: str, ids, protocol, cfg) -> int:

@@ -54,7 +54,8 @@ def drift_compare(
         train_prompts, test_prompts = setup.train_prompts, setup.test_prompts
         data = {}
         if any(a.data == ROLLOUT for a in plan):
-            data[ROLLOUT] = run_stage(rollout_task, ws, train_prompts, reference, protocol, cfg.rollout)
+            data[ROLLOUT] = run_stage(rollout_task, ws, train_prompts, reference, protocol, cfg.rollout,
+                                      runner=cfg.runner)
         if any(a.data == GOLD for a in plan):
             data[GOLD] = run_stage(gold_sft_task, ws, train_prompts, protocol)
         weighted = {a.name: run_stage(weights_task, ws, data[a.data], a.weights, protocol.repeat_penalty_lambda,

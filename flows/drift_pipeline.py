@@ -45,18 +45,20 @@ def drift_pipeline(
     cfg = with_overrides(config, overrides)
     with flow_setup(cfg, refresh=refresh) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
-        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, cfg.protocol, cfg.rollout)
+        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, cfg.protocol, cfg.rollout,
+                            runner=cfg.runner)
         weighted = run_stage(weights_task, ws, samples, cfg.weights, cfg.protocol.repeat_penalty_lambda)
         candidate = run_stage(train_task, ws, weighted, reference, cfg.protocol, cfg.train)
         ref_eval = run_stage(evaluate_task, ws, reference, test_prompts, cfg.protocol, cfg.eval,
-                             stage_name="evaluate-reference")
+                             runner=cfg.runner, stage_name="evaluate-reference")
         cand_eval = run_stage(evaluate_task, ws, candidate.model, test_prompts, cfg.protocol, cfg.eval,
-                              baseline=ref_eval, stage_name="evaluate-candidate")
+                              baseline=ref_eval, runner=cfg.runner, stage_name="evaluate-candidate")
         summary = setup.result() | {"reference": ref_eval.metrics, "candidate": cand_eval.metrics}
         if cfg.registry.enabled:
             champion = champion_to_score(ws, cfg.registry, cand_eval.eval_set)  # scored on another eval set
             champ_eval = None if champion is None else run_stage(
-                evaluate_task, ws, champion, test_prompts, cfg.protocol, cfg.eval, stage_name="evaluate-champion")
+                evaluate_task, ws, champion, test_prompts, cfg.protocol, cfg.eval, runner=cfg.runner,
+                stage_name="evaluate-champion")
             lineage = {"data_fingerprint": weighted.fingerprint, "rollout_run_id": samples.run_id}
             reg = run_stage(register_task, ws, candidate.model, cand_eval, ref_eval, champ_eval, lineage,
                             cfg.registry, setup.parent.info.run_id)

@@ -45,7 +45,8 @@ def drift_sweep(config: PipelineConfig = DEFAULT, sweep: SweepConfig = SweepConf
     train_cfg = budget(cfg.train, sweep.max_steps, sweep.seed)
     with flow_setup(cfg, refresh=refresh, run_name="sweep", sections={"sweep": sweep}) as setup:
         ws, reference, test_prompts = setup.ws, setup.reference, setup.test_prompts
-        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, cfg.rollout)
+        samples = run_stage(rollout_task, ws, setup.train_prompts, reference, protocol, cfg.rollout,
+                            runner=cfg.runner)
         weighted = map_stage(weights_task, "weights", labels, unmapped(ws), unmapped(samples),
                              [w for _, w in grid], unmapped(protocol.repeat_penalty_lambda))
         trained = map_stage(train_task, "train", labels, unmapped(ws), weighted, unmapped(reference),

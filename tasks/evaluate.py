@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass, field
 
 from prefect import task
 
+from drift_core import evaluate as evaluate_lib
 from drift_core import progress
-from drift_core.config import EvalConfig, ProtocolConfig
-from drift_core.fingerprint import digest
-from drift_core.stages.evaluate import evaluate_stage
+from drift_core.config import EvalConfig, ProtocolConfig, RunnerConfig
+from drift_core.engines import pool
+from drift_core.fingerprint import code_fingerprint, digest
+from drift_core.multiturn import TokenRate
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
 from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
-from tasks.stage import StageResult, input_fingerprint
+from tasks.shards import run_shards, shard_gpus
+from tasks.stage import StageResult, input_fingerprint, refreshing, results_dir
 
 
 @dataclass
@@ -41,7 +46,7 @@ CODE = ("drift_core.stages.evaluate", "drift_core.plots")
 
 
 def _fingerprint(model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
-                 baseline: EvalResult | None = None, **_) -> str:
+                 baseline: EvalResult | None = None, **_) -> str:  # **_: workspace, runner (placement only)
     """Code, the model and the eval set (so a rollout-only protocol change keeps the evaluations): the
     cache key and the result's fingerprint alike."""
     fields = {"model": model, "eval_set": eval_set_fingerprint(prompts, protocol, cfg), "baseline": baseline}
@@ -54,12 +59,14 @@ def _key(context, parameters: dict) -> str:
 
 @task(name="evaluate", cache_key_fn=_key, persist_result=True)
 def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
-                  cfg: EvalConfig, baseline: EvalResult | None = None) -> EvalResult:
-    """Evaluate `model`; with a baseline, also draw accuracy by turn of both (reference vs candidate)."""
+                  cfg: EvalConfig, baseline: EvalResult | None = None,
+                  runner: RunnerConfig | None = None) -> EvalResult:
+    """Evaluate `model` (one eval-shard task per shard on `runner`, default local); with a baseline, also
+    draw accuracy by turn of both (reference vs candidate)."""
     from drift_core.plots import accuracy_by_turn
 
     ws = Workspace(workspace)
-    res = evaluate_stage(ws, model, prompts.prompt_set, protocol, cfg, progress=progress.active())
+    res = sharded_eval(ws, model, prompts, protocol, cfg, runner)
     fp = _fingerprint(model, prompts, protocol, cfg, baseline)
     out = ws.root / "artifacts" / "eval" / fp
     out.mkdir(parents=True, exist_ok=True)
@@ -86,3 +93,51 @@ def evaluate_task(workspace: str, model: ModelRef, prompts: PromptsResult, proto
         eval_id=res.eval_id, model=model, eval_set=eval_set_fingerprint(prompts, protocol, cfg),
         per_problem=res.per_problem, max_turns=protocol.max_turns,
     )
+
+
+def sharded_eval(ws: Workspace, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig, cfg: EvalConfig,
+                 runner: RunnerConfig | None) -> evaluate_lib.EvalResult:
+    """Plan the evaluation, map one eval-shard task per shard on the runner, store every episode at once."""
+    runner = runner or RunnerConfig()
+    t0 = time.perf_counter()
+    ps = prompts.prompt_set
+    plan = evaluate_lib.plan_eval(ws, model.path, ps.rows, ps.protocol(protocol), cfg, dataset=ps.label)
+    here = runner.kind == "local"
+    bar = TokenRate(sum(len(s) for s in plan.shards), f"eval {plan.dataset}", enabled=progress.active())
+
+    def done(r: dict) -> None:
+        if not here:
+            bar.add(r["trajectories"], r["tokens"])
+
+    # Finished shards are Prefect results in the workspace: a killed evaluation reruns only the others.
+    shard_task = eval_shard_task.with_options(refresh_cache=refreshing(), result_storage=results_dir(ws.root))
+    params = [{"shard": plan.shard(k), "cfg": cfg, "model_fingerprint": model.fingerprint,
+               "bar": bar if here else None} for k in range(len(plan.shards))]
+    try:
+        results = run_shards(shard_task, params, runner, on_done=done,
+                             gpus=shard_gpus(runner, cfg.engine, cfg.tensor_parallel_size))
+    finally:
+        bar.close()
+        if here:
+            pool.release()
+    episodes = [e for r in results for e in r["episodes"]]
+    return evaluate_lib.finish_eval(ws, plan, cfg, episodes, time.perf_counter() - t0)
+
+
+def _shard_key(context, parameters: dict) -> str:
+    """A shard's episodes are reused when its code, model content, eval id, problems and settings match."""
+    shard = parameters["shard"]
+    return "eval-shard-" + digest(code_fingerprint("drift_core.evaluate"), parameters["model_fingerprint"],
+                                  shard.eval_id, shard.k, [p.prompt_id for p in shard.problems], parameters["cfg"])
+
+
+@task(name="eval-shard", cache_key_fn=_shard_key, persist_result=True)
+def eval_shard_task(shard: evaluate_lib.EvalShard, cfg: EvalConfig, model_fingerprint: str,
+                    bar: TokenRate | None = None) -> dict:
+    """Shard k's episodes with this process's pooled engine; the evaluate task stores them with the others'."""
+    t0 = time.perf_counter()
+    engine, tokenizer = pool.shared_engine(cfg, shard.local)
+    episodes = evaluate_lib.eval_shard(shard, cfg, engine, tokenizer, bar=bar)
+    return {"shard": shard.k, "episodes": episodes, "trajectories": len(episodes),
+            "tokens": sum(t.completion_tokens for e in episodes for t in e.turns),
+            "seconds": time.perf_counter() - t0, "pid": os.getpid(), "engine_loads": pool.loads()}

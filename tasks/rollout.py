@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from drift_core import progress
-from drift_core.config import ProtocolConfig, RolloutConfig
+from drift_core import rollout as rollout_lib
+from drift_core.config import ProtocolConfig, RolloutConfig, RunnerConfig
+from drift_core.engines import pool
+from drift_core.multiturn import TokenRate
 from drift_core.stages.model import ModelRef
-from drift_core.stages.rollout import RolloutOutput, gold_stage, rollout_stage
+from drift_core.stages.rollout import RolloutOutput, gold_stage, rollout_output
 from drift_core.store import Workspace
 from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
+from tasks.shards import run_shards, shard_gpus
 from tasks.stage import StageResult, cache_key
 
 
@@ -24,10 +31,13 @@ class RolloutResult(StageResult):
 CODE = ("drift_core.stages.rollout",)
 
 
-@task(name="rollout", cache_key_fn=cache_key("rollout", *CODE), persist_result=True)
+# The runner places shards; it never changes what they hold, so it is not part of the key.
+@task(name="rollout", cache_key_fn=cache_key("rollout", *CODE, ignore=("workspace", "runner")), persist_result=True)
 def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
-                 cfg: RolloutConfig) -> RolloutResult:
-    out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model, progress=progress.active())
+                 cfg: RolloutConfig, runner: RunnerConfig | None = None) -> RolloutResult:
+    """Sample the run's missing shards, one rollout-shard task each on `runner` (default: local)."""
+    ws = Workspace(workspace)
+    out = rollout_output(ws, sharded_rollout(ws, prompts, model, protocol, cfg, runner), protocol)
     r = out.run
     metrics = {"trajectories": r.trajectories, "generated_tokens": r.tokens,
                "shards_written": r.shards_written, "seconds": r.seconds}
@@ -50,6 +60,52 @@ def gold_sft_task(workspace: str, prompts: PromptsResult, protocol: ProtocolConf
                           out.run.trajectories)
     return _result(out, {"source": "gold answers", "prompts": out.run.trajectories}, {},
                    {"trajectories": out.run.trajectories, "generated_tokens": 0})
+
+
+def sharded_rollout(ws: Workspace, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
+                    cfg: RolloutConfig, runner: RunnerConfig | None) -> rollout_lib.RolloutResult:
+    """Plan the run, map one rollout-shard task per missing shard on the runner, count the whole run."""
+    runner = runner or RunnerConfig()
+    t0 = time.perf_counter()
+    protocol = prompts.prompt_set.protocol(protocol)
+    plan = rollout_lib.plan_rollout(ws, prompts.rows, protocol, cfg, model.path)
+    bar = TokenRate(sum(len(plan.shards[k]) for k in plan.todo) * cfg.n, f"rollout {plan.run_id}",
+                    enabled=progress.active())
+    here = runner.kind == "local"  # shards in this process draw on the bar themselves
+    log = run_logger()
+
+    def done(r: dict) -> None:
+        if not here:
+            bar.add(r["trajectories"], r["tokens"])
+        log.info("rollout %s shard %d/%d: %d trajectories, %d tokens in %.1f s (pid %d, engines built there: %d)",
+                 plan.run_id, r["shard"] + 1, len(plan.shards), r["trajectories"], r["tokens"], r["seconds"],
+                 r["pid"], r["engine_loads"])
+
+    params = [{"workspace": str(ws.root), "shard": plan.shard(k), "protocol": protocol, "cfg": cfg,
+               "bar": bar if here else None} for k in plan.todo]
+    try:
+        results = run_shards(rollout_shard_task, params, runner, on_done=done,
+                             gpus=shard_gpus(runner, cfg.engine, cfg.tensor_parallel_size))
+    finally:
+        bar.close()
+        if here:
+            pool.release()  # the engine's memory goes back before training starts
+    tokens = sum(r["tokens"] for r in results)
+    return rollout_lib.finish_rollout(plan, cfg, tokens, len(results), time.perf_counter() - t0, results)
+
+
+# Never cached: a shard is skipped when its files are complete (rollout_shard), which is what resumes a run.
+@task(name="rollout-shard", cache_policy=NO_CACHE, persist_result=False)
+def rollout_shard_task(workspace: str, shard: rollout_lib.RolloutShard, protocol: ProtocolConfig,
+                       cfg: RolloutConfig, bar: TokenRate | None = None) -> dict:
+    """Shard k of a run, with this process's pooled engine (one per worker, reused across its shards).
+
+    `bar`: the driver's progress bar when the shard runs in its process (runner.kind local), else None."""
+    t0 = time.perf_counter()
+    engine, tokenizer = pool.shared_engine(cfg, shard.local)
+    tokens = rollout_lib.rollout_shard(Workspace(workspace), shard, protocol, cfg, engine, tokenizer, bar=bar)
+    return {"shard": shard.k, "trajectories": len(shard.prompts) * cfg.n, "tokens": tokens,
+            "seconds": time.perf_counter() - t0, "pid": os.getpid(), "engine_loads": pool.loads()}
 
 
 def _result(out: RolloutOutput, params: dict, tags: dict, metrics: dict) -> RolloutResult:

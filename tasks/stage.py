@@ -50,6 +50,12 @@ def current() -> StageSettings:
     return s
 
 
+def refreshing() -> bool:
+    """Whether this pipeline run recomputes every stage (--refresh); False outside a pipeline run."""
+    s = _settings.get()
+    return bool(s and s.refresh)
+
+
 @contextmanager
 def stage_settings(settings: StageSettings):
     token = _settings.set(settings)

@@ -36,6 +36,7 @@ HEAVY_FIRST = [
     "tests/drift_core/test_tiny_world.py",
     "tests/drift_core/test_shipped_worlds.py",
     "tests/flows/test_drift_pipeline.py",
+    "tests/tasks/test_shards.py",  # 2.5 min on its own (2026-12-07): Ray clusters started and killed
     "tests/drift_core/stages/test_benchmark_protocol.py",
     "tests/drift_core/test_train_cli.py",
 ]

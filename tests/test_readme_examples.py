@@ -98,6 +98,8 @@ SKIP_BLOCKS = {
                        "its files",
     r"tables_uri=s3://my-bucket": "needs an S3 bucket and its keys; tests/cli/test_tables_s3_cli.py runs these "
                                   "commands on a local S3 server",
+    r"runner\.kind=ray": "Ray clusters (GPU nodes for the vLLM one); tests/tasks/test_shards.py runs the rollout "
+                         "and evaluation shards on a local Ray cluster of 2 CPU workers",
 }
 
 

@@ -7,6 +7,7 @@ from drift_core.config.pipeline import PipelineConfig, load_config, with_overrid
 from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.rollout import RolloutConfig
+from drift_core.config.runner import RunnerConfig
 from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
 
@@ -17,6 +18,7 @@ __all__ = [
     "PromptsConfig",
     "ProtocolConfig",
     "RolloutConfig",
+    "RunnerConfig",
     "StageConfig",
     "TrainConfig",
     "WeightsConfig",

@@ -22,6 +22,7 @@ from drift_core.config.prompts import PromptsConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.config.registry import RegistryConfig
 from drift_core.config.rollout import RolloutConfig
+from drift_core.config.runner import RunnerConfig
 from drift_core.config.tiny_world import TinyWorldSelection, select_tiny_world
 from drift_core.config.train import TrainConfig
 from drift_core.config.weights import WeightsConfig
@@ -59,6 +60,12 @@ class PipelineConfig(StageConfig):
         default_factory=GrpoConfig, description="Online multi-turn GRPO (`drift grpo`, compare arm online-grpo)."
     )
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Registry and promotion gate.")
+    runner: RunnerConfig = Field(
+        default_factory=RunnerConfig,
+        description="Where the rollout's and the evaluations' shard tasks run: local, or a Ray cluster "
+        "(docs/scale-out.md).",
+        json_schema_extra=SPEED_ONLY,  # placement: the same rows on any runner
+    )
     tiny_world: TinyWorldSelection = Field(
         default_factory=TinyWorldSelection, description="Which tiny world the run uses (tiny_world.task)."
     )

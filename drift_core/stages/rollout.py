@@ -25,6 +25,11 @@ def rollout_stage(ws: Workspace, prompts: PromptSet, protocol: ProtocolConfig, c
                   model: ModelRef, *, progress: bool = True) -> RolloutOutput:
     """Sample cfg.n trajectories per prompt (resuming a killed run), under the set's protocol."""
     res = rollout(ws, prompts.rows, prompts.protocol(protocol), cfg, model.path, progress=progress)
+    return rollout_output(ws, res, protocol)
+
+
+def rollout_output(ws: Workspace, res: RolloutResult, protocol: ProtocolConfig) -> RolloutOutput:
+    """The stage's output once every shard of run `res` is on disk (whichever runner wrote them)."""
     sampled = sampled_multi_at_k(ws, res.run_id, protocol.max_turns)
     return RolloutOutput(res, rollout_fingerprint(ws, res.run_id), sampled)
 

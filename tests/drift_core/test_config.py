@@ -16,6 +16,7 @@ def _models():
         C.TrainConfig,
         C.EvalConfig,
         C.GrpoConfig,
+        C.RunnerConfig,
         PipelineConfig,
     ]
 
@@ -70,6 +71,15 @@ def test_unknown_key_is_named(tmp_path):
         load_config(f)
     with pytest.raises(DriftError, match=r"unknown config key 'bogus'"):
         load_config(None, ["bogus=1"])
+
+
+def test_runner_section_picks_the_task_runner():
+    cfg = load_config(None, ["runner.kind=ray", "runner.workers=4", "runner.address=ray://head:10001"])
+    assert (cfg.runner.kind, cfg.runner.workers, cfg.runner.address) == ("ray", 4, "ray://head:10001")
+    assert load_config(None).runner.kind == "local"  # the default: shards in the pipeline's process
+    assert "runner" not in cfg.content_dump()  # placement only: no cache key, run id or eval id changes
+    with pytest.raises(DriftError, match=r"runner\.kind"):
+        load_config(None, ["runner.kind=spark"])
 
 
 @pytest.mark.parametrize("item,field", [("protocol.max_turns=0", "protocol.max_turns"), ("rollout.n=0", "rollout.n")])

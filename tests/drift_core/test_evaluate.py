@@ -78,3 +78,17 @@ def test_model_dir_without_tokenizer(workspace, tmp_path, random_model_dir, prom
     shutil.copy(random_model_dir / "model.safetensors", bare / "model.safetensors")  # weights, no tokenizer
     with pytest.raises(DriftError, match="no tokenizer"):
         evaluate(workspace, str(bare), prompts, PROTOCOL, CFG, engine="hf", progress=False)
+
+
+def test_shards_give_the_unsharded_greedy_result(workspace, random_model_dir, prompts, engine):
+    """prompts_per_shard cuts the problems into shards (one task each in the pipeline); greedy, the rows
+    are those of one shard, and so is the eval id (a speed-only setting)."""
+    from drift_core.evaluate import plan_eval
+
+    sharded = CFG.model_copy(update={"prompts_per_shard": 4})
+    plan = plan_eval(workspace, str(random_model_dir), prompts, PROTOCOL, sharded)
+    assert [len(s) for s in plan.shards] == [4, 2] and [plan.shard(k).k for k in (0, 1)] == [0, 1]
+    one = evaluate(workspace, str(random_model_dir), prompts, PROTOCOL, CFG, engine=engine, progress=False)
+    two = evaluate(workspace, str(random_model_dir), prompts, PROTOCOL, sharded, engine=engine, progress=False)
+    assert two.eval_id == one.eval_id == plan.eval_id
+    assert two.per_problem == one.per_problem and two.metrics == one.metrics and two.tokens == one.tokens

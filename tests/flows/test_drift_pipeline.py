@@ -30,14 +30,20 @@ def tiny_config(ws, *extra):
     ])
 
 
-def task_states(flow_run_id: str) -> dict[str, str]:
-    """Task run name prefix -> state name, as the Prefect API reports them."""
+def task_runs(flow_run_id: str) -> list[tuple[str, str]]:
+    """(task run name prefix, state name) of every task run of the flow run, as the Prefect API reports them."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    return {r.name.rsplit("-", 1)[0]: r.state.name for r in runs}
+    return [(r.name.rsplit("-", 1)[0], r.state.name) for r in runs]
+
+
+def task_states(flow_run_id: str) -> dict[str, str]:
+    """Stage -> state name. The shard tasks (rollout-shard, eval-shard) run inside their stage, mapped one per
+    shard on the task runner (tasks/shards.py); the stages are what the cache assertions are about."""
+    return {name: state for name, state in task_runs(flow_run_id) if not name.endswith("-shard")}
 
 
 def info_logs(flow_run_id: str) -> str:
@@ -69,6 +75,7 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
                                          ("beta", ["weights.beta=0.5"], False), ("refresh", [], True)]:
                 summary = drift_pipeline(config=tiny_config(ws, *extra), refresh=refresh)
                 summary["api_states"] = task_states(summary["flow_run_id"])
+                summary["shard_runs"] = [r for r in task_runs(summary["flow_run_id"]) if r[0].endswith("-shard")]
                 out[name] = summary
             yield out
     finally:
@@ -78,6 +85,10 @@ def runs(prefect_server, tiny_world_dir, tmp_path_factory):
 
 def test_first_run_computes_every_stage(runs):
     assert runs["first"]["api_states"] == dict.fromkeys(STAGES, "Completed")
+    # Each shard is a task run of its own (runner.kind local: in the stage's process): the rollout's one
+    # shard, one per evaluation (reference, candidate).
+    assert sorted(runs["first"]["shard_runs"]) == [("eval-shard", "Completed")] * 2 + [("rollout-shard", "Completed")]
+    assert runs["again"]["shard_runs"] == []  # a cached stage runs no body, so maps no shard
     # No champion yet: the reference is the baseline, so the candidate is champion only if it beat it.
     first = runs["first"]
     assert first["decision"].startswith("against the reference (no champion yet)")

@@ -110,3 +110,17 @@ def test_a_rollout_only_protocol_change_keeps_the_evaluation():
     assert key(evaluate_task, protocol=ProtocolConfig(prompt_mode="full"), **k) == simple
     assert key(evaluate_task, protocol=ProtocolConfig(max_turns=2), **k) != simple
     assert key(evaluate_task, protocol=ProtocolConfig(), **(k | {"cfg": EvalConfig(prompt_mode="full")})) != simple
+
+
+def test_the_runner_never_changes_a_key():
+    """runner places shards (local, a Ray cluster); the rows are the same, so the keys are."""
+    from drift_core.config import RunnerConfig
+
+    ray = RunnerConfig(kind="ray", address="ray://head:10001", workers=4, gpus_per_shard=1)
+    base = dict(workspace="/ws", prompts=PromptsResult(fingerprint="p1"), model=ModelRef("m", "m1"),
+                protocol=ProtocolConfig(), cfg=RolloutConfig())
+    assert key(rollout_task, **base) == key(rollout_task, runner=None, **base) == key(rollout_task, runner=ray, **base)
+    ev = dict(workspace="/ws", model=ModelRef("m", "m1"), prompts=PromptsResult(fingerprint="e1"),
+              protocol=ProtocolConfig(), cfg=EvalConfig(), baseline=None)
+    assert key(evaluate_task, **ev) == key(evaluate_task, runner=ray, **ev)
+    assert RunnerConfig(kind="ray").content_dump() == {}  # placement only: out of every digest
