@@ -44,6 +44,14 @@ def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, 
     return "r-" + digest(model, prompt_ids, protocol, cfg.model_copy(update={"run_id": None}))[:12]
 
 
+def round_run_id(run_id: str, round: int) -> str:
+    """Round k >= 2 of iterative DRIFT samples from round k-1's model under `<run_id>-round<k>`, so the
+    tables keep the round (sql/lookups/runs.sql reads it back; round 1 keeps the plain id, as before rounds)."""
+    if round < 1:
+        raise DriftError(f"round {round}: rounds count from 1")
+    return run_id if round == 1 else f"{run_id}-round{round}"
+
+
 def shard_seed(cfg: RolloutConfig, shard: int) -> int:
     """Base seed of shard `shard`'s episodes: its own per shard ('per_turn'), or cfg.seed ('fixed')."""
     return cfg.seed if cfg.seed_scheme == "fixed" else cfg.seed * 100_003 + shard
@@ -58,8 +66,10 @@ def rollout(
     *,
     engine: Engine | None = None,
     progress: bool = True,
+    round: int = 1,
 ) -> RolloutResult:
-    """Generate every missing shard of the run; returns counts over the whole run."""
+    """Generate every missing shard of the run; returns counts over the whole run. `round`: which round of
+    iterative DRIFT the run is (docs/design.md §10, "Rounds"): it names the run (round_run_id)."""
     t0 = time.perf_counter()
     if not prompts:
         raise DriftError("no prompts to roll out (the prompt source is empty)")
@@ -71,7 +81,7 @@ def rollout(
     # Validate the model (tokenizer, chat template) before anything is written.
     tokenizer = load_tokenizer(local)
     ids = [p["prompt_id"] for p in prompts]
-    run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
+    run_id = round_run_id(cfg.run_id or default_run_id(model, ids, protocol, cfg), round)
     per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
     workspace.remove_temp_files(run_id)  # a killed earlier attempt's partial files (never visible)
 

@@ -8,6 +8,7 @@ from prefect import task
 
 from drift_core import progress
 from drift_core.config import ProtocolConfig, RolloutConfig
+from drift_core.memory import peak_rss
 from drift_core.stages.model import ModelRef
 from drift_core.stages.rollout import RolloutOutput, gold_stage, rollout_stage
 from drift_core.store import Workspace
@@ -26,11 +27,16 @@ CODE = ("drift_core.stages.rollout",)
 
 @task(name="rollout", cache_key_fn=cache_key("rollout", *CODE), persist_result=True)
 def rollout_task(workspace: str, prompts: PromptsResult, model: ModelRef, protocol: ProtocolConfig,
-                 cfg: RolloutConfig) -> RolloutResult:
-    out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model, progress=progress.active())
+                 cfg: RolloutConfig, round: int = 1) -> RolloutResult:
+    """`round` >= 2: a round of iterative DRIFT (`model` = the previous round's); it is part of the cache key
+    as every parameter is, and names the run (drift_core.rollout.round_run_id)."""
+    with peak_rss() as peak:
+        out = rollout_stage(Workspace(workspace), prompts.prompt_set, protocol, cfg, model,
+                            progress=progress.active(), round=round)
     r = out.run
     metrics = {"trajectories": r.trajectories, "generated_tokens": r.tokens,
-               "shards_written": r.shards_written, "seconds": r.seconds}
+               "shards_written": r.shards_written, "seconds": r.seconds, "peak_rss_bytes": peak.bytes,
+               "round": round}
     metrics |= {f"ref_{k.replace('@', '_at_')}": v for k, v in out.sampled_multi.items()}
     # Tokens and seconds are this attempt's: shards an earlier (killed) attempt wrote are only read back.
     run_logger().info(
