@@ -1,4 +1,5 @@
-"""PNG figures: where the weight goes, accuracy by turn of two models or of every compared arm, sweep heat maps."""
+"""PNG figures: where the weight goes, accuracy by turn of two models or of every compared arm, multi@k by round
+of iterative DRIFT, sweep heat maps."""
 
 from __future__ import annotations
 
@@ -75,6 +76,30 @@ def multi_at_k_by_arm(curves: dict[str, dict[str, Sequence[tuple[float | None, f
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
+    return _save(fig, out)
+
+
+def multi_at_k_by_round(series: dict[str, Sequence[tuple[int, float | None, float | None]]], out: str | Path,
+                       title: str = "") -> Path:
+    """multi@k by round of iterative DRIFT (docs/design.md §10, "Rounds"): one line per series (e.g.
+    'multi@1', or 'drift-r3 multi@3' on a comparison), points (round, mean, std), error bars = std over seeds;
+    round 0 is the reference where a series has it."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    rounds: set[int] = set()
+    for name, pts in series.items():
+        pts = sorted(pts)
+        x = np.array([r for r, _, _ in pts], dtype=float)
+        mean = np.array([m if m is not None else np.nan for _, m, _ in pts], dtype=float)
+        std = np.array([s if s is not None else 0.0 for _, _, s in pts], dtype=float)
+        ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=name)
+        rounds |= {r for r, _, _ in pts}
+    ax.set_xticks(sorted(rounds))
+    ax.set_xlabel("round (0 = the reference)")
+    ax.set_ylabel("multi@k (share solved)")
+    ax.set_ylim(0, 1)
+    ax.set_title(title or "multi@k by round")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(fig, out)
 
 

@@ -45,6 +45,14 @@ def default_run_id(model: str, prompt_ids: list[str], protocol: ProtocolConfig, 
     return "r-" + digest(model, prompt_ids, protocol, cfg.model_copy(update={"run_id": None}))[:12]
 
 
+def round_run_id(run_id: str, round: int) -> str:
+    """Round k >= 2 of iterative DRIFT samples from round k-1's model under `<run_id>-round<k>`, so the
+    tables keep the round (sql/lookups/runs.sql reads it back; round 1 keeps the plain id, as before rounds)."""
+    if round < 1:
+        raise DriftError(f"round {round}: rounds count from 1")
+    return run_id if round == 1 else f"{run_id}-round{round}"
+
+
 def shard_seed(cfg: RolloutConfig, shard: int) -> int:
     """Base seed of shard `shard`'s episodes: its own per shard ('per_turn'), or cfg.seed ('fixed')."""
     return cfg.seed if cfg.seed_scheme == "fixed" else cfg.seed * 100_003 + shard
@@ -77,8 +85,11 @@ class RolloutPlan:
 
 
 def plan_rollout(workspace: Workspace, prompts: list[dict], protocol: ProtocolConfig, cfg: RolloutConfig,
-                 model: str) -> RolloutPlan:
-    """Validate the model, name the run, check or write its manifest, store the prompts, list missing shards."""
+                 model: str, *, round: int = 1) -> RolloutPlan:
+    """Validate the model, name the run, check or write its manifest, store the prompts, list missing shards.
+
+    `round`: which round of iterative DRIFT the run is (docs/design.md §10, "Rounds"): it names the run
+    (round_run_id); `model` is then the previous round's. Every runner's shards carry the plan's run id."""
     if not prompts:
         raise DriftError("no prompts to roll out (the prompt source is empty)")
     from drift_core.chat import load_tokenizer
@@ -88,7 +99,7 @@ def plan_rollout(workspace: Workspace, prompts: list[dict], protocol: ProtocolCo
     local = workspace.resolve(model)
     load_tokenizer(local)  # validate the model (tokenizer, chat template) before anything is written
     ids = [p["prompt_id"] for p in prompts]
-    run_id = cfg.run_id or default_run_id(model, ids, protocol, cfg)
+    run_id = round_run_id(cfg.run_id or default_run_id(model, ids, protocol, cfg), round)
     per_shard = _check_manifest(workspace, run_id, model, ids, protocol, cfg)
     workspace.remove_temp_files(run_id)  # a killed earlier attempt's partial files (never visible)
 
@@ -142,14 +153,16 @@ def rollout(
     *,
     engine: Engine | None = None,
     progress: bool = True,
+    round: int = 1,
 ) -> RolloutResult:
-    """Generate every missing shard of the run in this process; returns counts over the whole run.
+    """Generate every missing shard of the run in this process; returns counts over the whole run. `round`:
+    which round of iterative DRIFT the run is (docs/design.md §10, "Rounds"): it names the run (round_run_id).
 
     The pipeline's rollout task maps the same `rollout_shard` over its task runner instead (tasks/shards.py)."""
     from drift_core.chat import load_tokenizer
 
     t0 = time.perf_counter()
-    plan = plan_rollout(workspace, prompts, protocol, cfg, model)
+    plan = plan_rollout(workspace, prompts, protocol, cfg, model, round=round)
     written = tokens = 0
     if plan.todo:
         tokenizer = load_tokenizer(plan.local)

@@ -16,6 +16,7 @@ import yaml
 from prefect import flow
 
 from drift_core.compare.arms import GOLD, ONLINE_GRPO, ROLLOUT, arms
+from drift_core.compare.cost import Cost, of_rollout
 from drift_core.compare.output import write_results
 from drift_core.compare.runtime import run_tokens, set_threads
 from drift_core.compare.selection import Selection, choose
@@ -61,15 +62,17 @@ def drift_compare(
         weighted = {a.name: run_stage(weights_task, ws, data[a.data], a.weights, protocol.repeat_penalty_lambda,
                                       stage_name=f"weights.{a.name}")
                     for a in plan if a.weights is not None}
-        tokens = run_tokens(Workspace(ws), data[ROLLOUT].run_id) if ROLLOUT in data else 0
-        selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, tokens, train_prompts)
+        # The reference rollout's cost, counted whole by every arm that reads it (drift_core/compare/cost.py).
+        shared = (of_rollout(data[ROLLOUT].metrics, run_tokens(Workspace(ws), data[ROLLOUT].run_id))
+                  if ROLLOUT in data else Cost())
+        selections = select_learning_rates(ws, plan, weighted, reference, cfg, compare, shared, train_prompts)
         lr = {sel.arm: sel.chosen for sel in selections}
         records = [
             run_arm(ws, arm, seed, reference, weighted.get(arm.name), test_prompts, protocol,
                     cfg.train.model_copy(update={"learning_rate": lr.get(arm.name, cfg.train.learning_rate)}),
-                    cfg.eval, max_steps=compare.max_steps, rollout_tokens=tokens,
+                    cfg.eval, max_steps=compare.max_steps, shared=shared,
                     sampled_temperature=compare.sampled_temperature if compare.sampled else None,
-                    train_prompts=train_prompts, grpo=cfg.grpo)
+                    train_prompts=train_prompts, grpo=cfg.grpo, rollout=cfg.rollout, runner=cfg.runner)
             for seed in compare.seeds for arm in plan
         ]
         summary = aggregate(records, list(compare.arms), protocol.max_turns)
@@ -77,19 +80,24 @@ def drift_compare(
         notes = facts(reference, train_prompts, test_prompts, data.get(ROLLOUT), weighted, cfg.train,
                       compare.max_steps, cfg.rollout.n, time.perf_counter() - t0, lr_chosen=bool(selections),
                       grpo=cfg.grpo if any(a.method == ONLINE_GRPO for a in plan) else None)
+        if any(a.rounds > 1 for a in plan):
+            named = ", ".join(f"`{a.name}` {a.rounds}" for a in plan if a.rounds > 1)
+            notes["rounds"] = (f"{named} rounds: each round after the first samples n={cfg.rollout.n} per train "
+                               f"prompt from the last round's model and trains from it for {compare.max_steps} "
+                               "steps; its cost counts every round")
         logged = cfg.model_dump(mode="json") | {"compare": compare.model_dump(mode="json")}
         files = write_results(summary, compare.output, title=f"Tiny-world result table ({compare.label})",
                               command=command, config_yaml=yaml.safe_dump(logged, sort_keys=False), about=about,
                               facts=notes, selections=selections)
         tracking.log_summary(summary.flat_metrics(), tags={"drift.flow": FLOW_NAME})
-        log_files(files, "compare")
+        log_files(files, "compare")  # the rounds plot among them, where rounds are compared
         result = setup.result() | {"files": [str(f) for f in files], "summary": summary.flat_metrics(),
                                    "records": records}
     return result
 
 
 def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: PipelineConfig, compare: CompareConfig,
-                          tokens: int, train_prompts=None) -> list[Selection]:
+                          shared: Cost, train_prompts=None) -> list[Selection]:
     """Each trained arm's learning rate: every `compare.lr_grid` value trained with `select_seed` and scored
     greedily on the validation split; the best `select_metric` wins (drift_core.compare.selection.choose). The
     test split is never read here. A one-value grid selects nothing (that value is used)."""
@@ -108,8 +116,9 @@ def select_learning_rates(ws: str, plan, weighted: dict, reference, cfg: Pipelin
         for lr in compare.lr_grid:
             record = run_arm(ws, arm, compare.select_seed, reference, weighted.get(arm.name), validation,
                              cfg.protocol, cfg.train.model_copy(update={"learning_rate": lr}), cfg.eval,
-                             max_steps=compare.max_steps, rollout_tokens=tokens, sampled_temperature=None,
-                             purpose="validation", train_prompts=train_prompts, grpo=cfg.grpo)
+                             max_steps=compare.max_steps, shared=shared, sampled_temperature=None,
+                             purpose="validation", train_prompts=train_prompts, grpo=cfg.grpo, rollout=cfg.rollout,
+                             runner=cfg.runner)
             scores[lr] = record["greedy"].get(compare.select_metric)
         selections.append(Selection(arm.name, compare.select_metric, scores, choose(scores),
                                     int(validation.metrics.get("prompts", 0))))

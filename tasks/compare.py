@@ -11,8 +11,9 @@ import time
 from contextlib import contextmanager
 
 from drift_core.compare.arms import ONLINE_GRPO, ROLLOUT, UNTRAINED, WEIGHTED_SFT, Arm, budget, sampled_eval
+from drift_core.compare.cost import Cost, of_online, of_training
 from drift_core.compare.summary import figures
-from drift_core.config import EvalConfig, GrpoConfig, ProtocolConfig, TrainConfig
+from drift_core.config import EvalConfig, GrpoConfig, ProtocolConfig, RolloutConfig, RunnerConfig, TrainConfig
 from drift_core.errors import DriftError
 from drift_core.stages.model import ModelRef
 from tasks import tracking
@@ -20,6 +21,7 @@ from tasks.evaluate import EvalResult, evaluate_task
 from tasks.grpo import grpo_task
 from tasks.logs import run_logger
 from tasks.prompts import PromptsResult
+from tasks.rounds import drift_round
 from tasks.stage import StageResult, current, results_dir, run_stage
 from tasks.train import train_task
 from tasks.weights import WeightsResult
@@ -60,9 +62,10 @@ def log_metrics(run_id: str, metrics: dict[str, float | None], params: dict | No
 
 def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: WeightsResult | None,
             test_prompts: PromptsResult, protocol: ProtocolConfig, train: TrainConfig, eval_cfg: EvalConfig,
-            *, max_steps: int, sampled_temperature: float | None, rollout_tokens: int,
+            *, max_steps: int, sampled_temperature: float | None, shared: Cost | None = None,
             purpose: str = "test", train_prompts: PromptsResult | None = None,
-            grpo: GrpoConfig | None = None) -> dict:
+            grpo: GrpoConfig | None = None, rollout: RolloutConfig | None = None,
+            runner: RunnerConfig | None = None) -> dict:
     """Train (by the arm's method; an untrained arm is the reference itself) and evaluate one arm with one
     seed; returns its record.
 
@@ -70,9 +73,13 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
     the same number of samples whatever its dataset's size. `purpose` 'validation' names the stages
     and the MLflow run of a learning-rate selection run (scored on the validation split).
 
-    The online-grpo arm (docs/design.md §10) trains on `train_prompts` with the `grpo` section, at the same
-    `max_steps` and the train config's (selected) learning rate; its rollout_tokens are the tokens it sampled
-    itself, where the offline arms count the one rollout they share.
+    Cost (drift_core/compare/cost.py): `shared` is the reference rollout's, counted whole by every arm that
+    reads it. An arm with rounds (docs/design.md §10, "Rounds") runs rounds 2.. from `train_prompts` with the
+    `rollout` section, each with max_steps, and adds each round's cost; on test its earlier rounds' models are
+    evaluated greedily too (record['rounds']: figures and cost so far, by round). The online-grpo arm
+    (docs/design.md §10) trains on `train_prompts` with the `grpo` section, at the same `max_steps` and the
+    train config's (selected) learning rate; its generation is its own sampling. `runner` places the later
+    rounds' rollout shards (tasks/shards.py), as it does the reference rollout's.
     """
     label = f"{arm.name}.s{seed}"
     title = f"arm {arm.name} seed {seed}"
@@ -81,13 +88,21 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
         title += f" lr {train.learning_rate:g} ({purpose})"
     tags = {"drift.arm": arm.name, "drift.seed": str(seed), "drift.purpose": purpose}
     with nested_run(title, tags) as run_id:
-        train_seconds, generated, trained_tokens = 0.0, rollout_tokens if arm.data == ROLLOUT else 0, 0
-        model = reference
+        cost = (shared or Cost()) if arm.data == ROLLOUT else Cost()
+        model, rounds = reference, []
         if arm.method == WEIGHTED_SFT:
-            trained = run_stage(train_task, workspace, weighted, reference, protocol, budget(train, max_steps, seed),
-                                stage_name=f"train.{label}")
-            model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
-            trained_tokens = int(trained.metrics.get("supervised_tokens", 0))
+            cfg = budget(train, max_steps, seed)
+            trained = run_stage(train_task, workspace, weighted, reference, protocol, cfg, stage_name=f"train.{label}")
+            model, cost = trained.model, cost + of_training(trained.metrics)
+            for k in range(2, arm.rounds + 1):
+                if train_prompts is None or rollout is None:
+                    raise DriftError(f"arm {arm.name}: rounds need train_prompts and the rollout section")
+                if purpose == "test":  # round k-1's model, scored as the final one is (greedy, test set)
+                    rounds.append(_round_record(k - 1, workspace, model, test_prompts, protocol, eval_cfg, cost,
+                                                f"eval.{label}.round{k - 1}"))
+                r = drift_round(workspace, k, model, train_prompts, protocol, rollout, arm.weights, cfg,
+                                suffix=f".{label}.round{k}", runner=runner)
+                model, cost = r.model, cost + r.cost
         elif arm.method == ONLINE_GRPO:
             if train_prompts is None or grpo is None:
                 raise DriftError(f"arm {arm.name}: run_arm needs train_prompts and the grpo section")
@@ -95,9 +110,7 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
                                              "learning_rate": train.learning_rate})
             trained = run_stage(grpo_task, workspace, train_prompts, reference, protocol, online,
                                 stage_name=f"grpo.{label}")
-            model, train_seconds = trained.model, float(trained.metrics.get("seconds", 0.0))
-            generated = int(trained.metrics.get("generated_tokens", 0))
-            trained_tokens = int(trained.metrics.get("trained_tokens", 0))
+            model, cost = trained.model, of_online(trained.metrics)
         elif arm.method != UNTRAINED:  # a method the registry knows but this runner does not (yet)
             raise DriftError(f"arm {arm.name}: drift compare cannot train with method {arm.method!r}")
         greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
@@ -111,22 +124,36 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             "arm": arm.name, "seed": seed, "model": model.path, "learning_rate": train.learning_rate,
             "greedy": figures(greedy.metrics, protocol.max_turns),
             "t1": figures(t1.metrics, protocol.max_turns) if t1 else None,
-            "train_seconds": train_seconds,
-            "rollout_tokens": generated,  # generated tokens: the shared rollout's, or the online arm's own
-            "trained_tokens": trained_tokens,  # loss-bearing tokens
+            **cost.record(),  # rollout_tokens = generated tokens: the shared rollout's (+ later rounds'), or its own
             "test_problems": int(greedy.metrics.get("num_problems", 0)),
         }
+        if rounds:
+            rounds.append({"round": arm.rounds, "greedy": record["greedy"], **cost.record()})
+            record["rounds"] = rounds
+            tracking.log_rounds(run_id, [{"round": r["round"], **r["greedy"], **_known(r)} for r in rounds])
         flat = {f"greedy.{k}": v for k, v in record["greedy"].items()}
         flat |= {f"t1.{k}": v for k, v in (record["t1"] or {}).items()}
-        flat |= {"train_seconds": train_seconds, "rollout_tokens": generated, "trained_tokens": trained_tokens}
+        flat |= cost.record()
         trains = arm.method != UNTRAINED
         params = {"arm": arm.name, "seed": seed, "max_steps": max_steps if trains else 0, "purpose": purpose,
-                  "learning_rate": train.learning_rate if trains else 0,
+                  "learning_rate": train.learning_rate if trains else 0, "rounds": arm.rounds,
                   "weights": arm.weights.model_dump(mode="json") if arm.weights else "none"}
         log_metrics(run_id, flat, params)
     shown = [f"{k} {v:.3f}" for k, v in record["greedy"].items() if v is not None and k.startswith("multi@")]
     run_logger().info("%s: greedy %s", title, " · ".join(shown) or "-")
     return record
+
+
+def _round_record(k: int, workspace: str, model: ModelRef, prompts: PromptsResult, protocol: ProtocolConfig,
+                  eval_cfg: EvalConfig, cost: Cost, stage_name: str) -> dict:
+    """An earlier round's model scored greedily (Cached where another arm trained the same model, e.g. the
+    drift arm's round 1), with the cost up to it."""
+    scored = run_stage(evaluate_task, workspace, model, prompts, protocol, eval_cfg, stage_name=stage_name)
+    return {"round": k, "greedy": figures(scored.metrics, protocol.max_turns), **cost.record()}
+
+
+def _known(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k not in ("round", "greedy") and v is not None}
 
 
 def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:

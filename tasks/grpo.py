@@ -10,6 +10,7 @@ from prefect import task
 
 from drift_core import progress
 from drift_core.config import GrpoConfig, ProtocolConfig
+from drift_core.memory import peak_rss
 from drift_core.stages.grpo import grpo_stage
 from drift_core.stages.model import ModelRef
 from drift_core.store import Workspace
@@ -27,13 +28,15 @@ SERIES = {"loss": "train_loss", "reward": "reward", "reward_std": "reward_std", 
 def grpo_task(workspace: str, prompts: PromptsResult, base: ModelRef, protocol: ProtocolConfig,
               cfg: GrpoConfig) -> TrainResult:
     ws = Workspace(workspace)
-    out = grpo_stage(ws, prompts.prompt_set, base, protocol, cfg, progress=progress.active())
+    with peak_rss() as peak:
+        out = grpo_stage(ws, prompts.prompt_set, base, protocol, cfg, progress=progress.active())
     res = out.result
     metrics = {"global_step": res.steps, "seconds": res.seconds, "generation_seconds": res.generation_seconds,
                "training_seconds": res.training_seconds, "generated_tokens": res.generated_tokens,
                "trained_tokens": res.trained_tokens, "supervised_tokens": res.trained_tokens,
                "trajectories": res.trajectories, "turns": res.turns, "env_tokens": res.env_tokens,
-               "canonicalised_turns": res.canonicalised_turns, "context_mismatches": res.context_mismatches}
+               "canonicalised_turns": res.canonicalised_turns, "context_mismatches": res.context_mismatches,
+               "peak_rss_bytes": peak.bytes}
     series = {name: [(h["step"], float(h[key])) for h in res.history if key in h and "train_runtime" not in h]
               for key, name in SERIES.items()}
     run_logger().info(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -171,8 +172,6 @@ def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_i
             run_tags["mlflow.parentRunId"] = parent_run_id
         start = int(span[0] * 1000) if span else None
         run_id = client.create_run(exp.experiment_id, start_time=start, tags=run_tags, run_name=name).info.run_id
-    import time
-
     now = int(time.time() * 1000)
     metrics = [Metric(metric_name(k), float(v), now, 0) for k, v in result.metrics.items() if v is not None]
     metrics += [Metric(metric_name(k), float(v), now, int(step))
@@ -197,6 +196,21 @@ def log_stage(name: str, result, *, cached: bool, task_run_id: str, parent_run_i
 def metric_name(name: str) -> str:
     """MLflow refuses '@' in names: multi@5 -> multi_at_5."""
     return name.replace("@", "_at_")
+
+
+def log_rounds(run_id: str, rows: list[dict], plot: Path | None = None) -> None:
+    """Per-round figures of iterative DRIFT on one run: each numeric field of a row (multi@k, the cost up to
+    that round) as the metric `round.<field>` at step = the round, so MLflow draws them by round; the plot
+    of multi@k by round as the artifact rounds/<name>."""
+    client = MlflowClient()
+    now = int(time.time() * 1000)
+    metrics = [Metric(metric_name(f"round.{k}"), float(v), now, int(row["round"]))
+               for row in rows for k, v in row.items()
+               if k != "round" and isinstance(v, int | float) and not isinstance(v, bool)]
+    for i in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[i : i + 1000])
+    if plot is not None:
+        client.log_artifact(run_id, str(plot), artifact_path="rounds")
 
 
 def log_summary(metrics: dict[str, float], tags: dict[str, str] | None = None) -> None:

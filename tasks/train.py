@@ -9,6 +9,7 @@ from prefect import task
 from drift_core import progress
 from drift_core.config import ProtocolConfig, TrainConfig
 from drift_core.config.weights import WeightsConfig
+from drift_core.memory import peak_rss
 from drift_core.stages.model import ModelRef
 from drift_core.stages.train import TrainInputs, train_stage
 from drift_core.stages.weights import config_rows
@@ -31,11 +32,12 @@ def train_task(workspace: str, weights: WeightsResult, base: ModelRef, protocol:
     # The weighting the weights stage computed, by its whole key (every option that changes its rows).
     rows = config_rows(ws, WeightsConfig.model_validate(weights.params), weights.run_id, runs=[weights.run_id],
                        repeat_penalty_lambda=weights.repeat_penalty_lambda, order=cfg.row_order)
-    out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
-                      progress=progress.active())
+    with peak_rss() as peak:
+        out = train_stage(ws, TrainInputs(rows, base, f"{weights.run_id}-{weights.scheme}"), protocol, cfg,
+                          progress=progress.active())
     res = out.result
     metrics = {"global_step": res.global_step, "seconds": res.seconds,
-               "supervised_tokens": res.supervised_tokens, "samples": res.samples}
+               "supervised_tokens": res.supervised_tokens, "samples": res.samples, "peak_rss_bytes": peak.bytes}
     if res.train_loss:
         metrics["final_loss"] = res.train_loss[-1][1]
     loss = f"loss {res.train_loss[0][1]:.4f} -> {res.train_loss[-1][1]:.4f}" if res.train_loss else "no loss logged"

@@ -21,6 +21,11 @@ def run_cmd(
     set_: list[str] | None = SetOpt,
     workspace: Path | None = WorkspaceOpt,
     refresh: bool = typer.Option(False, "--refresh", help="Recompute every stage (ignore cached results)."),
+    rounds: int = typer.Option(
+        1, "--rounds", min=1,
+        help="Rounds of iterative DRIFT: round k samples from round k-1's model, weights those trajectories and "
+        "trains from that model; the last round's model is the candidate. Rounds already run are Cached.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress",
@@ -50,8 +55,8 @@ def run_cmd(
 
         api.join()
 
-    with _view(planned_stages(cfg), err) if show else nullcontext():
-        summary = drift_pipeline(config=cfg, refresh=refresh)
+    with _view(planned_stages(cfg, rounds), err) if show else nullcontext():
+        summary = drift_pipeline(config=cfg, refresh=refresh, rounds=rounds)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         typer.echo(json.dumps(summary, default=str))
@@ -81,6 +86,10 @@ def print_summary(summary: dict) -> None:
         m = summary.get(name) or {}
         ks = sorted((k for k in m if k.startswith("multi@")), key=lambda k: int(k.split("@")[1]))
         console.print(f"{name:>9}: " + "  ".join(f"{k} {m[k]:.3f}" for k in ks))
+    for row in summary.get("rounds", []):
+        ks = sorted((k for k in row if k.startswith("multi@")), key=lambda k: int(k.split("@")[1]))
+        console.print(f"  round {row['round']}: " + "  ".join(f"{k} {row[k]:.3f}" for k in ks if row[k] is not None)
+                      + f"  ({row['rollout_tokens']:,} tokens generated so far)")
     if "version" in summary:
         verdict = "champion" if summary["promoted"] else "challenger"
         console.print(f"registered {summary['model']} v{summary['version']} as {verdict}: {summary['decision']}")

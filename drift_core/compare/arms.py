@@ -41,6 +41,7 @@ class Arm:
     weights: WeightsConfig | None  # the weighting of `data` a weighted-SFT arm trains on; None otherwise
     about: str
     reading: bool = False
+    rounds: int = 1  # rounds of iterative DRIFT (weighted SFT on a rollout only); 1 = one offline pass
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ class ArmEntry:
     help: str  # a few words for help texts (no config values)
     reading: bool = False  # the page's reading section compares it with every other arm (the DRIFT arms)
     default: bool = True  # in compare.arms' default
+    # Iterative DRIFT (docs/design.md §10, "Rounds"): round k samples from round k-1's model with the rollout
+    # section, weights those trajectories as `weights` says and trains from that model; round 1 is the arm's
+    # one offline pass on the reference's rollout. Each round gets the arm's max_steps.
+    rounds: int = 1
 
     def __post_init__(self) -> None:
         if self.data not in DATA_KINDS:
@@ -65,10 +70,13 @@ class ArmEntry:
             raise ValueError(f"arm {self.name}: a weighting is given exactly when the method is {WEIGHTED_SFT}")
         if (self.method in (UNTRAINED, WEIGHTED_SFT)) and (self.method == UNTRAINED) != (self.data == NO_DATA):
             raise ValueError(f"arm {self.name}: an untrained arm reads no data, a weighted-SFT arm reads some")
+        if self.rounds < 1 or (self.rounds > 1 and (self.method, self.data) != (WEIGHTED_SFT, ROLLOUT)):
+            raise ValueError(f"arm {self.name}: rounds {self.rounds}: >= 1, and above 1 only for weighted SFT on "
+                             "a rollout (each round samples from the last round's model)")
 
     def resolve(self, cfg: CompareConfig) -> Arm:
         weights = self.weights(cfg) if self.weights else None
-        return Arm(self.name, self.data, self.method, weights, self.about.format(cfg=cfg), self.reading)
+        return Arm(self.name, self.data, self.method, weights, self.about.format(cfg=cfg), self.reading, self.rounds)
 
 
 _REGISTRY: dict[str, ArmEntry] = {}  # in table order
@@ -139,6 +147,13 @@ register(ArmEntry("drift-ext", ROLLOUT, WEIGHTED_SFT,
                   "drift with all_fail_zero={cfg.ext_all_fail_zero}, beta {cfg.ext_beta} "
                   "(ESS/n target {cfg.ext_target_ess})",
                   "all-fail handling, beta auto", reading=True))
+# Not in the default list: each round after the first is a rollout of its own, from the last round's model.
+for _k in (2, 3):
+    register(ArmEntry(f"drift-r{_k}", ROLLOUT, WEIGHTED_SFT,
+                      lambda c: WeightsConfig(scheme="drift", gamma=c.drift_gamma, beta=c.drift_beta),
+                      f"iterative DRIFT, {_k} rounds: round k samples from round k-1's model, weights as the drift "
+                      "arm and trains from it for max_steps (its cost counts every round)",
+                      f"drift, {_k} rounds, not default", reading=True, default=False, rounds=_k))
 # Not in the default list: online sampling every step costs far more than the offline arms at default size.
 register(ArmEntry("online-grpo", NO_DATA, ONLINE_GRPO, None,
                   "online multi-turn GRPO on TRL from the reference (the grpo section; reward = the return R)",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from drift_core.compare.arms import reading_arm_names
 from drift_core.compare.selection import Selection
-from drift_core.compare.summary import EXTRA_COLUMNS, Summary
+from drift_core.compare.summary import COST_COLUMNS, EXTRA_COLUMNS, Summary
 
-HEADINGS = {"elimination": "elimination", **dict(EXTRA_COLUMNS)}
+HEADINGS = {"elimination": "elimination", **dict(EXTRA_COLUMNS), **dict(COST_COLUMNS)}
+WHOLE = ("rollout_tokens", "trained_tokens", "generation_seconds", "train_seconds")  # printed without decimals
 OPTIMUM_ROW = "optimum (elimination)"  # the ceiling's row in the tables, on sets with hidden-option items
 
 
@@ -30,21 +31,63 @@ def selection_markdown(selections: list[Selection]) -> list[str]:
     return lines + [""]
 
 
+def _digits(key: str) -> int:
+    return 0 if key in WHOLE else 2 if key == "peak_rss_gib" else 3
+
+
 def table_markdown(summary: Summary, decoding: str) -> str:
-    """One row per arm: the arm's name, then multi@1..K, correction rate, repeats, train time, tokens."""
+    """One row per arm: the arm's name, then multi@1..K, (elimination,) correction rate, repeats."""
     heads = [HEADINGS.get(k, k) for k in summary.columns()]
     lines = ["| arm | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
     for arm in summary.arms:
         s = summary.stats.get(arm, {}).get(decoding)
         if not s:
             continue
-        cells = [s[k].fmt(0 if k in ("train_seconds", "rollout_tokens") else 3) for k in summary.columns()]
+        cells = [s[k].fmt(_digits(k)) for k in summary.columns()]
         lines.append(f"| {arm} | " + " | ".join(cells) + " |")
     optimum = summary.optimum()
     if optimum:  # the ceiling: never pick a rejected option again (docs/design.md §1)
         cells = [f"{v:.3f}" for v in optimum] + ["1.000"] + ["–"] * len(EXTRA_COLUMNS)
         lines.append(f"| {OPTIMUM_ROW} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def cost_markdown(summary: Summary) -> list[str]:
+    """The cost of each arm in the same units (drift_core/compare/cost.py): one row per arm."""
+    keys = summary.cost_columns()
+    lines = ["## Cost", "",
+             "Generated tokens: every token sampled for the arm (the reference rollout it reads, counted whole by "
+             "each arm that reads it; every round's rollout; or the online arm's own sampling); trained tokens: "
+             "loss-bearing tokens of its training (all rounds); generation and train time: wall seconds of those "
+             "stages; peak RSS: the highest resident memory of the process while one of its stages ran (– for no "
+             "stage of its own). Cached stages report what they cost when they ran.", "",
+             "| arm | " + " | ".join(HEADINGS[k] for k in keys) + " |", "|---|" + "---:|" * len(keys)]
+    for arm in summary.arms:
+        s = summary.stats.get(arm, {}).get("greedy")
+        if s:
+            lines.append(f"| {arm} | " + " | ".join(s[k].fmt(_digits(k)) for k in keys) + " |")
+    return lines + [""]
+
+
+def rounds_markdown(summary: Summary, plot: str | None = None) -> list[str]:
+    """Iterative DRIFT by round: greedy multi@k of each round's model and the cost up to it (arms with rounds)."""
+    stats = summary.round_stats()
+    if not stats:
+        return []
+    ks = [f"multi@{k}" for k in range(1, summary.max_turns + 1)]
+    cost = ["rollout_tokens", "train_seconds"]
+    lines = ["## Rounds (iterative DRIFT)", "",
+             "Round k samples from round k-1's model, weights those trajectories as the drift arm does and trains "
+             "from that model for the same steps; each row is that round's model (greedy, test set) and the cost "
+             "up to it.", "",
+             "| arm | round | " + " | ".join(ks + [HEADINGS[c] for c in cost]) + " |",
+             "|---|---:|" + "---:|" * (len(ks) + len(cost))]
+    for arm, by_round in stats.items():
+        for k, s in by_round.items():
+            lines.append(f"| {arm} | {k} | " + " | ".join(s[c].fmt(_digits(c)) for c in ks + cost) + " |")
+    if plot:
+        lines += ["", f"![multi@k by round]({plot})"]
+    return lines + [""]
 
 
 def optimum_markdown(summary: Summary) -> list[str]:
@@ -72,8 +115,8 @@ def optimum_markdown(summary: Summary) -> list[str]:
 
 def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: str, about: dict[str, str],
                     facts: dict[str, str], notes: str = "", plot: str | None = None,
-                    selections: list[Selection] | None = None) -> str:
-    """The results page: what was run (command, config), both tables, the plot, notes."""
+                    selections: list[Selection] | None = None, rounds_plot: str | None = None) -> str:
+    """The results page: what was run (command, config), both tables, the cost, the rounds, the plots, notes."""
     seeds = ", ".join(str(s) for s in summary.seeds)
     parts = [
         f"# {title}", "",
@@ -82,9 +125,8 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         "each trained arm's shuffle order, and the T=1 evaluation's sampling). "
         "`multi@k`: share of test problems solved within k turns; "
         "correction rate: share of the problems failed at turn 1 that a later turn solved; repeated answers: "
-        "share of answers after feedback that repeat an earlier answer of the same problem; train time: "
-        "wall seconds of the training stage; rollout tokens: tokens the reference generated for the arm's data "
-        "(0 for gold answers and for no training).", "",
+        "share of answers after feedback that repeat an earlier answer of the same problem. What each arm "
+        "cost: the Cost section.", "",
     ]
     parts += [f"- {k}: {v}" for k, v in facts.items()]
     parts += ["", "## Greedy decoding (the paper's evaluation)", "", table_markdown(summary, "greedy"), ""]
@@ -92,6 +134,8 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         parts += ["## Sampled at T=1 (one trajectory per problem)", "", table_markdown(summary, "t1"), ""]
     if plot:
         parts += [f"![multi@k by k]({plot})", ""]
+    parts += cost_markdown(summary)
+    parts += rounds_markdown(summary, rounds_plot)
     parts += optimum_markdown(summary)
     parts += selection_markdown(selections or [])
     reading = reading_lines(summary)

@@ -6,9 +6,13 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-# Table columns after multi@1..K: (key in a record, heading). Times and tokens are costs, not quality.
-EXTRA_COLUMNS = (("correction_rate", "correction rate"), ("repeat_share", "repeated answers"),
-                 ("train_seconds", "train time (s)"), ("rollout_tokens", "rollout tokens"))
+# Quality table columns after multi@1..K: (key in a record, heading).
+EXTRA_COLUMNS = (("correction_rate", "correction rate"), ("repeat_share", "repeated answers"))
+# The cost table's columns, the same units for every arm (drift_core/compare/cost.py): a record's
+# `rollout_tokens` are every token generated for it (its rollouts, every round's, or its online sampling).
+COST_COLUMNS = (("rollout_tokens", "generated tokens"), ("trained_tokens", "trained tokens"),
+                ("generation_seconds", "generation time (s)"), ("train_seconds", "train time (s)"),
+                ("peak_rss_gib", "peak RSS (GiB)"))
 DECODINGS = ("greedy", "t1")  # greedy = the paper's evaluation; t1 = one sampled trajectory at T=1
 
 
@@ -67,9 +71,26 @@ class Summary:
         return ([f"multi@{k}" for k in range(1, self.max_turns + 1)]
                 + (["elimination"] if self.has_optimum() else []) + extra)
 
+    def cost_columns(self) -> list[str]:
+        return [k for k, _ in COST_COLUMNS]
+
     def stat_keys(self) -> list[str]:
-        return self.columns() + ([f"optimum_share@{k}" for k in range(1, self.max_turns + 1)]
-                                 if self.has_optimum() else [])
+        return self.columns() + self.cost_columns() + ([f"optimum_share@{k}" for k in range(1, self.max_turns + 1)]
+                                                       if self.has_optimum() else [])
+
+    def round_stats(self) -> dict[str, dict[int, dict[str, Stat]]]:
+        """arm -> round -> key -> Stat over seeds, for the arms with rounds (records' `rounds`): greedy multi@k
+        of each round's model and the cost up to that round."""
+        keys = [f"multi@{k}" for k in range(1, self.max_turns + 1)] + self.cost_columns()
+        out: dict[str, dict[int, dict[str, Stat]]] = {}
+        for arm in self.arms:
+            rows = [x for r in self.records if r["arm"] == arm for x in r.get("rounds") or []]
+            for k in sorted({x["round"] for x in rows}):
+                at = [x for x in rows if x["round"] == k]
+                out.setdefault(arm, {})[k] = {
+                    key: mean_std([x["greedy"].get(key) if key in x["greedy"] else x.get(key) for x in at])
+                    for key in keys}
+        return out
 
     def optimum(self) -> list[float] | None:
         """optimum@1..K of the test set (the same for every arm and decoding), None without hidden items."""
@@ -92,7 +113,8 @@ class Summary:
 
 
 def aggregate(records: list[dict], arm_order: list[str], max_turns: int) -> Summary:
-    """records: {'arm', 'seed', 'greedy': figures, 't1': figures or None, 'train_seconds', 'rollout_tokens'}."""
+    """records: {'arm', 'seed', 'greedy': figures, 't1': figures or None, the cost fields (COST_COLUMNS) and,
+    for an arm with rounds, 'rounds': [{'round', 'greedy', cost fields}]}."""
     seeds = sorted({r["seed"] for r in records})
     summary = Summary(arms=[a for a in arm_order if any(r["arm"] == a for r in records)], max_turns=max_turns,
                       seeds=seeds, records=records)

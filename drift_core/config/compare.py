@@ -130,11 +130,13 @@ DEFAULT_PIPELINE = ["prompts.limit=null"]
 QUICK_PIPELINE = [
     "prompts.limit=8", "eval_prompts.limit=12", "rollout.n=2", "rollout.max_new_tokens=8",
     "eval.max_new_tokens=8", "train.per_device_train_batch_size=4", "protocol.max_turns=3",
-    # the online-grpo arm, when `--set compare.arms=[...]` names it: 2 prompts x 2 trajectories per step
+    # the online-grpo arm: 2 prompts x 2 trajectories per step
     "grpo.num_generations=2", "grpo.per_device_train_batch_size=4", "grpo.max_new_tokens=8",
 ]
-QUICK_COMPARE = ["compare.seeds=[0,1]", "compare.max_steps=2", "compare.label=quick size",
-                 "compare.lr_grid=[1e-4,1e-3]", "compare.select_metric=multi@3"]
+# Quick runs every default arm and the two costly ones at their smallest: two rounds, and online GRPO.
+QUICK_ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext", "drift-r2", "online-grpo"]
+QUICK_COMPARE = [f"compare.arms=[{','.join(QUICK_ARMS)}]", "compare.seeds=[0,1]", "compare.max_steps=2",
+                 "compare.label=quick size", "compare.lr_grid=[1e-4,1e-3]", "compare.select_metric=multi@3"]
 QUICK_SWEEP = ["sweep.betas=[0.1,1.0]", "sweep.gammas=[0.9]", "sweep.max_steps=2"]
 
 

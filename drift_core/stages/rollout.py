@@ -22,9 +22,10 @@ class RolloutOutput:
 
 
 def rollout_stage(ws: Workspace, prompts: PromptSet, protocol: ProtocolConfig, cfg: RolloutConfig,
-                  model: ModelRef, *, progress: bool = True) -> RolloutOutput:
-    """Sample cfg.n trajectories per prompt (resuming a killed run), under the set's protocol."""
-    res = rollout(ws, prompts.rows, prompts.protocol(protocol), cfg, model.path, progress=progress)
+                  model: ModelRef, *, progress: bool = True, round: int = 1) -> RolloutOutput:
+    """Sample cfg.n trajectories per prompt (resuming a killed run), under the set's protocol; `round` >= 2:
+    a round of iterative DRIFT, sampling from the previous round's model (drift_core.rollout.round_run_id)."""
+    res = rollout(ws, prompts.rows, prompts.protocol(protocol), cfg, model.path, progress=progress, round=round)
     return rollout_output(ws, res, protocol)
 
 

@@ -25,3 +25,11 @@ def test_compare_plots_write_pngs(tmp_path):
                           tmp_path / "m.png", title="x")
     h = sweep_heatmap({"multi@1": [[0.1, None], [0.3, 0.4]]}, [0.1, 1.0], [0.5, 0.9], tmp_path / "h.png")
     assert p.read_bytes()[:4] == b"\x89PNG" and h.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_multi_at_k_by_round_png(tmp_path):
+    from drift_core.plots import multi_at_k_by_round
+
+    out = multi_at_k_by_round({"drift-r2 multi@1": [(0, 0.2, 0.0), (1, 0.3, 0.05), (2, None, None)],
+                               "drift-r2 multi@3": [(2, 0.6, 0.1), (1, 0.5, 0.0)]}, tmp_path / "r.png", title="t")
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -147,3 +147,22 @@ def test_killed_rollout_resumes_without_loss_or_duplicates(tmp_path, random_mode
     ).fetchone()[0]
     assert dup_turns == 0
     con.close()
+
+
+def test_a_later_round_is_its_own_run_and_the_runs_lookup_reads_its_round(workspace, random_model_dir):
+    """Round k >= 2 of iterative DRIFT: `<run_id>-round<k>` beside round 1's plain id; runs.sql reads the round
+    back (1 for every other run, an old warehouse's too)."""
+    from drift_core.rollout import round_run_id
+    from drift_core.sqlfiles import run_sql
+
+    args = (workspace, prompts(2), ProtocolConfig(max_turns=1), small_cfg(n=1), str(random_model_dir))
+    first = rollout(*args, progress=False)
+    second = rollout(*args, progress=False, round=2)
+    assert second.run_id == f"{first.run_id}-round2" == round_run_id(first.run_id, 2)
+    assert second.shards_written == 1  # its own shards, not round 1's
+    con = workspace.connect(read_only=True)
+    rows = run_sql(con, "lookups/runs").fetchall()
+    con.close()
+    assert rows == [(first.run_id, 2, 1), (second.run_id, 2, 2)]
+    with pytest.raises(DriftError, match="rounds count from 1"):
+        round_run_id("r-x", 0)

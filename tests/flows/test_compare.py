@@ -1,53 +1,27 @@
 """`drift compare --quick` and `drift sweep --quick` as flows, against a real Prefect server and MLflow SQLite.
 
-One workspace holds the `test` tiny world. The comparison runs every arm with two seeds; a second,
-narrower comparison (one arm, one seed) and the sweep then reuse its cached rollout and stages.
+One workspace holds the `test` tiny world. The comparison runs every quick arm with two seeds; a second,
+narrower comparison (one arm, one seed) and the sweep then reuse its cached rollout and stages (the runs:
+tests/flows/conftest.py, shared with the online-grpo and rounds tests).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from drift_core.config.compare import QUICK_ARMS as ARMS
 from drift_core.store import Workspace
 
 pytestmark = pytest.mark.slow
-
-ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]
+SFT = [a for a in ARMS if a not in ("reference", "online-grpo")]  # the weighted-SFT arms (drift-r2 included)
 
 
 @pytest.fixture(scope="module")
-def runs(prefect_server, tiny_world_dir, tmp_path_factory):
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from drift_core.config import load_config
-    from drift_core.config.compare import QUICK_COMPARE, QUICK_PIPELINE, QUICK_SWEEP, CompareConfig, SweepConfig
-    from drift_core.config.compare import split_overrides as split
-    from flows.compare import drift_compare
-    from flows.sweep import drift_sweep
-
-    root = tmp_path_factory.mktemp("compare")
-    ws = root / "ws"
-    shutil.copytree(tiny_world_dir, ws / "tiny_world")  # the workspace's world: built, so never rebuilt
-    cfg = load_config(None, [*QUICK_PIPELINE, f"workspace={ws}"])
-    out = root / "results" / "tiny_world.md"
-    compare = CompareConfig.model_validate(split(QUICK_COMPARE, "compare")[1] | {"output": str(out)})
-    narrow = compare.model_copy(update={"arms": ["drift"], "seeds": [0], "output": str(root / "narrow.md")})
-    sweep = SweepConfig.model_validate(split(QUICK_SWEEP, "sweep")[1] | {"output": str(root / "sweep.md")})
-    saved = os.environ.pop("MLFLOW_TRACKING_URI", None)  # the embedded default: SQLite in the workspace
-    try:
-        with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
-            yield {"ws": ws, "out": out, "compare": compare,
-                   "full": drift_compare(cfg, compare, command="drift compare --quick"),
-                   "narrow": drift_compare(cfg, narrow, command="drift compare --quick (narrow)"),
-                   "sweep": drift_sweep(cfg, sweep, command="drift sweep --quick")}
-    finally:
-        if saved is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = saved
+def runs(quick_compare):
+    return quick_compare
 
 
 def table_rows(markdown: str, heading: str) -> list[list[str]]:
@@ -61,7 +35,8 @@ def test_every_arm_and_seed_ran_as_its_own_stages(runs):
         for arm in ARMS:
             assert states[f"eval.{arm}.s{seed}"] in ("Completed", "Cached")
             assert states[f"eval-t1.{arm}.s{seed}"] == "Completed"  # seeded sampling: one per seed
-            assert (f"train.{arm}.s{seed}" in states) == (arm != "reference")
+            assert (f"train.{arm}.s{seed}" in states) == (arm in SFT)
+            assert (f"grpo.{arm}.s{seed}" in states) == (arm == "online-grpo")
     # the reference's greedy evaluation is the same task for every seed: computed once, then Cached
     assert states["eval.reference.s0"] == "Completed" and states["eval.reference.s1"] == "Cached"
     assert {states[k] for k in ("rollout", "gold-sft-data", "weights.drift", "weights.gold-sft")} == {"Completed"}
@@ -69,8 +44,8 @@ def test_every_arm_and_seed_ran_as_its_own_stages(runs):
 
 def test_same_training_budget_for_every_arm(runs):
     steps = runs["compare"].max_steps
-    trained = {r["model"] for r in runs["full"]["records"] if r["arm"] != "reference"}
-    assert len(trained) == 10  # 5 trained arms x 2 seeds, each its own model
+    trained = {r["model"] for r in runs["full"]["records"] if r["arm"] in SFT}
+    assert len(trained) == 2 * len(SFT)  # each weighted-SFT arm x 2 seeds, its own model (online-grpo: its test)
     for model in trained:
         summary = json.loads((Path(Workspace(runs["ws"]).resolve(model)) / "drift_train.json").read_text())
         assert summary["global_step"] == steps
@@ -81,12 +56,18 @@ def test_table_has_one_row_per_arm_with_mean_and_std(runs):
     md = runs["out"].read_text()
     assert "drift compare --quick" in md
     rows = table_rows(md, "## Greedy decoding")
-    assert rows[0] == ["arm", "multi@1", "multi@2", "multi@3", "correction rate", "repeated answers",
-                       "train time (s)", "rollout tokens"]
+    assert rows[0] == ["arm", "multi@1", "multi@2", "multi@3", "correction rate", "repeated answers"]
     assert [r[0] for r in rows[2:]] == ARMS
     assert all("±" in c for r in rows[2:] for c in r[1:])
-    ref = rows[2]
-    assert ref[-1] == "0 ± 0" and ref[-2] == "0 ± 0"  # no training, no rollout of its own
+    cost = table_rows(md, "Cached stages report what they cost when they ran.")  # the ## Cost table
+    assert cost[0] == ["arm", "generated tokens", "trained tokens", "generation time (s)", "train time (s)",
+                       "peak RSS (GiB)"]
+    assert [r[0] for r in cost[2:]] == ARMS
+    assert cost[2][1:] == ["0 ± 0", "0 ± 0", "0 ± 0", "0 ± 0", "–"]  # the reference: no training, no rollout
+    by_arm = {r[0]: r for r in cost[2:]}
+    for arm in ARMS[1:]:  # every other arm generated (gold-sft: no), trained and has a peak
+        assert by_arm[arm][2] != "0 ± 0" and by_arm[arm][5] != "–", arm
+        assert (by_arm[arm][1] == "0 ± 0") == (arm == "gold-sft"), arm
     assert [r[0] for r in table_rows(md, "## Sampled at T=1")[2:]] == ARMS
     assert "compare:" in md.split("## Config", 1)[1]  # the resolved config, compare section included
     png = runs["out"].with_suffix(".png").read_bytes()
@@ -144,12 +125,13 @@ def test_mlflow_runs_per_arm_and_seed(runs):
     exp = [parent.info.experiment_id]
     arm_runs = client.search_runs(exp, f"tags.mlflow.parentRunId = '{parent.info.run_id}' and tags.`drift.arm` != ''")
     selection_runs = [r for r in arm_runs if r.data.tags.get("drift.purpose") == "validation"]
-    assert len(selection_runs) == 5 * 2  # every trained arm x the quick grid's two learning rates, seed 0
+    assert len(selection_runs) == (len(ARMS) - 1) * 2  # every trained arm x the quick grid's two rates, seed 0
     arm_runs = [r for r in arm_runs if r.data.tags.get("drift.purpose") == "test"]
     assert sorted((r.data.tags["drift.arm"], r.data.tags["drift.seed"]) for r in arm_runs) == sorted(
         (a, str(s)) for a in ARMS for s in (0, 1))
     drift0 = next(r for r in arm_runs if r.data.tags["drift.arm"] == "drift" and r.data.tags["drift.seed"] == "0")
-    assert {"greedy.multi_at_3", "t1.multi_at_1", "train_seconds", "rollout_tokens"} <= set(drift0.data.metrics)
+    assert {"greedy.multi_at_3", "t1.multi_at_1", "train_seconds", "rollout_tokens", "trained_tokens",
+            "generation_seconds", "peak_rss_gib"} <= set(drift0.data.metrics)
     stages = client.search_runs(exp, f"tags.mlflow.parentRunId = '{drift0.info.run_id}'")
     assert {r.data.tags["drift.stage"] for r in stages} == {"train.drift.s0", "eval.drift.s0", "eval-t1.drift.s0"}
     files = {f.path for f in client.list_artifacts(parent.info.run_id, "compare")}

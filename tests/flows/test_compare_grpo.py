@@ -1,68 +1,57 @@
-"""The arm online-grpo of `drift compare --quick` (`--set compare.arms=[reference,online-grpo]`), against a real
-Prefect server and MLflow SQLite: real TRL, the test-size tiny world, two steps per training."""
+"""The arm online-grpo of `drift compare --quick` (one of its quick arms), against a real Prefect server and
+MLflow SQLite: real TRL, the test-size tiny world, two steps per training (the runs: tests/flows/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from drift_core.compare.cost import GIB
 from drift_core.store import Workspace
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def run(prefect_server, tiny_world_dir, tmp_path_factory):
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from drift_core.config import load_config
-    from drift_core.config.compare import QUICK_COMPARE, QUICK_PIPELINE, CompareConfig
-    from drift_core.config.compare import split_overrides as split
-    from flows.compare import drift_compare
-
-    root = tmp_path_factory.mktemp("compare_grpo")
-    ws = root / "ws"
-    shutil.copytree(tiny_world_dir, ws / "tiny_world")
-    cfg = load_config(None, [*QUICK_PIPELINE, f"workspace={ws}"])
-    compare = CompareConfig.model_validate(
-        split([*QUICK_COMPARE, "compare.arms=[reference,online-grpo]", "compare.seeds=[0]",
-               "compare.sampled=false"], "compare")[1] | {"output": str(root / "table.md")})
-    saved = os.environ.pop("MLFLOW_TRACKING_URI", None)
-    try:
-        with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
-            yield {"ws": ws, "compare": compare, "cfg": cfg, "out": root / "table.md",
-                   "result": drift_compare(cfg, compare, command="drift compare --quick (online-grpo)")}
-    finally:
-        if saved is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = saved
+def run(quick_compare):
+    return quick_compare
 
 
 def test_online_arm_trains_with_the_budget_and_counts_its_cost(run):
-    states = run["result"]["states"]
+    states = run["full"]["states"]
     # the chosen learning rate's seed-0 training is the selection's own run, reused as every arm's is
     assert states["grpo.online-grpo.s0"] in ("Completed", "Cached") and states["eval.online-grpo.s0"] == "Completed"
-    assert "rollout" not in states  # no offline arm: nothing sampled from the reference
-    rec = next(r for r in run["result"]["records"] if r["arm"] == "online-grpo")
-    summary = json.loads((Path(Workspace(run["ws"]).resolve(rec["model"])) / "drift_grpo.json").read_text())
-    assert summary["steps"] == run["compare"].max_steps == 2
-    assert summary["trajectories"] == 2 * 4  # quick: 2 prompts x 2 trajectories per step
-    assert rec["rollout_tokens"] == summary["generated_tokens"] > 0  # its own sampling, in the offline field
-    assert rec["trained_tokens"] == summary["trained_tokens"] > 0
-    assert rec["train_seconds"] == pytest.approx(summary["seconds"])
-    ref = next(r for r in run["result"]["records"] if r["arm"] == "reference")
-    assert (ref["rollout_tokens"], ref["trained_tokens"], ref["train_seconds"]) == (0, 0, 0.0)
+    for rec in (r for r in run["full"]["records"] if r["arm"] == "online-grpo"):
+        summary = json.loads((Path(Workspace(run["ws"]).resolve(rec["model"])) / "drift_grpo.json").read_text())
+        assert summary["steps"] == run["compare"].max_steps == 2
+        assert summary["trajectories"] == 2 * 4  # quick: 2 prompts x 2 trajectories per step
+        assert rec["rollout_tokens"] == summary["generated_tokens"] > 0  # its own sampling, in the generated field
+        assert rec["trained_tokens"] == summary["trained_tokens"] > 0
+        # its wall time split in two: sampling is generation, the rest training
+        assert 0 < rec["generation_seconds"] < summary["seconds"]
+        assert rec["generation_seconds"] + rec["train_seconds"] == pytest.approx(summary["seconds"])
+        assert 0.1 < rec["peak_rss_gib"] < 64  # the process's resident memory while it trained, in GiB
+    ref = next(r for r in run["full"]["records"] if r["arm"] == "reference")
+    assert (ref["rollout_tokens"], ref["trained_tokens"], ref["train_seconds"], ref["generation_seconds"],
+            ref["peak_rss_gib"]) == (0, 0, 0.0, 0.0, None)
+
+
+def test_offline_arms_count_the_shared_rollout_whole(run):
+    rollout = run["full"]["states"]["rollout"]
+    assert rollout == "Completed"
+    recs = [r for r in run["full"]["records"] if r["arm"] in ("uniform", "drift")]
+    assert len({r["rollout_tokens"] for r in recs}) == 1 and recs[0]["rollout_tokens"] > 0  # the same rollout
+    assert len({r["generation_seconds"] for r in recs}) == 1 and recs[0]["generation_seconds"] > 0
+    assert all(r["trained_tokens"] > 0 and r["peak_rss_gib"] * GIB > 0 for r in recs)
 
 
 def test_online_arm_learning_rate_comes_from_the_grid(run):
-    sel = json.loads(run["out"].with_suffix(".json").read_text())["selections"]
-    assert [s["arm"] for s in sel] == ["online-grpo"]
-    assert list(sel[0]["scores"]) == [f"{lr:g}" for lr in run["compare"].lr_grid]
-    rec = next(r for r in run["result"]["records"] if r["arm"] == "online-grpo")
-    assert rec["learning_rate"] == sel[0]["chosen"]
+    sel = {s["arm"]: s for s in json.loads(run["out"].with_suffix(".json").read_text())["selections"]}
+    assert list(sel["online-grpo"]["scores"]) == [f"{lr:g}" for lr in run["compare"].lr_grid]
+    rec = next(r for r in run["full"]["records"] if r["arm"] == "online-grpo")
+    assert rec["learning_rate"] == sel["online-grpo"]["chosen"]
     md = run["out"].read_text()
     assert "| online-grpo |" in md and "online-grpo" in md.split("## Arms", 1)[1]
 
@@ -77,5 +66,6 @@ def test_grpo_stage_logs_its_cost_and_reward_series_to_mlflow(run):
     client = MlflowClient()
     exp = client.get_experiment_by_name("drift").experiment_id
     stage = client.search_runs([exp], "tags.`drift.stage` = 'grpo.online-grpo.s0'")[0]
-    assert {"generated_tokens", "trained_tokens", "seconds", "generation_seconds"} <= set(stage.data.metrics)
+    assert {"generated_tokens", "trained_tokens", "seconds", "generation_seconds",
+            "peak_rss_bytes"} <= set(stage.data.metrics)
     assert [m.step for m in client.get_metric_history(stage.info.run_id, "reward")] == [1, 2]

@@ -4,8 +4,8 @@
 
 (or `run()` in-process, under a Prefect API the caller chose). Prefect's ephemeral API lives in WORKSPACE
 (flows.defaults.apply), as under `drift run`, unless PREFECT_API_URL names a server. OUT_JSON gets the
-run's counts, each written shard's report (worker pid, engines that worker had built) and the
-evaluation's metrics.
+run's counts, each written shard's report (worker pid, engines that worker had built), the
+evaluation's metrics and a round-2 rollout task's (iterative DRIFT: run id <id>-round2, peak RSS).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def run(workspace: str, model: str, prompts: str, kind: str, *, evaluate: bool =
     from drift_core.store import Workspace
     from tasks.evaluate import evaluate_task
     from tasks.prompts import prompts_task
-    from tasks.rollout import sharded_rollout
+    from tasks.rollout import rollout_task, sharded_rollout
 
     @flow(name="shard-rollout")
     def pipeline() -> dict:
@@ -44,6 +44,11 @@ def run(workspace: str, model: str, prompts: str, kind: str, *, evaluate: bool =
             ev = evaluate_task.fn(workspace, ref, eps, ProtocolConfig(max_turns=3),
                                   EvalConfig(max_new_tokens=8, prompts_per_shard=EVAL_PER_SHARD), runner=runner)
             out["eval"] = {"metrics": ev.metrics, "per_problem": ev.per_problem}
+            # A later round of iterative DRIFT through the rollout task itself (the same model stands in for
+            # round 1's): its run id is the round's on every runner, and its cost fields are recorded.
+            r2 = rollout_task.fn(workspace, eps, ref, ProtocolConfig(max_turns=3),
+                                 cfg.model_copy(update={"prompts_per_shard": EVAL_PER_SHARD}), runner=runner, round=2)
+            out["round2"] = {"run_id": r2.run_id, "metrics": r2.metrics}
         return out
 
     return pipeline()

@@ -31,12 +31,13 @@ SCRIPT = REPO / "tests" / "tasks" / "shard_rollout.py"
 SHARDS = 12  # shard_rollout.PROMPTS, one prompt per shard
 
 
-def rows(ws: Path) -> dict[str, list[tuple]]:
+def rows(ws: Path, run_id: str) -> dict[str, list[tuple]]:
     from drift_core.store import Workspace
 
     con = Workspace(ws).connect(read_only=True)
     try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("trajectories", "turns")}
+        return {t: con.execute(f"SELECT * FROM {t} WHERE run_id = ? ORDER BY ALL", [run_id]).fetchall()
+                for t in ("trajectories", "turns")}
     finally:
         con.close()
 
@@ -115,7 +116,8 @@ def runs(tiny_world_dir, prefect_server, tmp_path_factory, ray_tmp):
 
 
 def test_ray_rollout_has_the_local_runners_rows(runs):
-    local, ray = rows(runs["root"] / "local"), rows(runs["root"] / "ray")
+    run_id = runs["local"]["run_id"]
+    local, ray = rows(runs["root"] / "local", run_id), rows(runs["root"] / "ray", run_id)
     assert len(local["trajectories"]) == SHARDS * 2 and len(local["turns"]) > SHARDS * 2
     # Every key exactly once, with the same sampled text (temperature 1): a shard's seed is its index's.
     assert ray == local
@@ -129,6 +131,22 @@ def test_ray_evaluation_has_the_local_runners_result(runs):
     assert {k: v for k, v in ray["metrics"].items() if k not in drop} == {
         k: v for k, v in local["metrics"].items() if k not in drop}
     assert len(runs["local"]["eval"]["per_problem"]) == 6
+
+
+def test_a_later_round_on_ray_is_the_local_runners_round(runs):
+    """Round 2 of iterative DRIFT: the round's run id (round_run_id) and rows whichever runner sampled them;
+    its peak RSS is recorded, with Ray the busiest worker's too (per process: workers are not summed)."""
+    local, ray = runs["local"]["round2"], runs["again"]["round2"]
+    assert local["run_id"] == ray["run_id"] and ray["run_id"].endswith("-round2")
+    assert rows(runs["root"] / "ray", ray["run_id"]) == rows(runs["root"] / "local", local["run_id"])
+    assert len(rows(runs["root"] / "ray", ray["run_id"])["trajectories"]) == 6 * 2
+    for r in (local, ray):
+        assert r["metrics"]["round"] == 2 and r["metrics"]["seconds"] > 0
+        assert r["metrics"]["peak_rss_bytes"] >= r["metrics"]["driver_peak_rss_bytes"] > 0
+    assert "worker_peak_rss_bytes" not in local["metrics"]  # the local runner's shards ran in the driver
+    m = ray["metrics"]
+    assert m["worker_peak_rss_bytes"] > 0 and m["peak_rss_bytes"] == max(m["worker_peak_rss_bytes"],
+                                                                           m["driver_peak_rss_bytes"])
 
 
 def test_each_worker_loads_one_engine_for_all_its_shards(runs):

@@ -25,7 +25,7 @@ from drift_core.config.compare import CompareConfig
 from tests.drift_core.compare.records import record
 
 STOCK = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext"]  # the default arms
-REGISTERED = [*STOCK, "online-grpo"]  # every stock arm: online-grpo is registered, not in the default
+REGISTERED = [*STOCK, "drift-r2", "drift-r3", "online-grpo"]  # every stock arm: the last three not in the default
 
 
 def test_default_arms_in_table_order_with_the_reference_weights():
@@ -79,6 +79,10 @@ def test_an_entry_is_checked_when_made_and_registered():
         register(ArmEntry("drift", NO_DATA, UNTRAINED, None, "x", "x"))
     with pytest.raises(ValueError, match="'nope'"):
         register(ArmEntry("x", NO_DATA, UNTRAINED, None, "x", "x"), after="nope")
+    with pytest.raises(ValueError, match="rounds 2: .* only for weighted SFT on a rollout"):
+        ArmEntry("x", GOLD, WEIGHTED_SFT, lambda c: WeightsConfig(), "x", "x", rounds=2)
+    with pytest.raises(ValueError, match="rounds 0"):
+        ArmEntry("x", ROLLOUT, WEIGHTED_SFT, lambda c: WeightsConfig(), "x", "x", rounds=0)
     assert list(arm_names()) == REGISTERED  # nothing above was registered
 
 
@@ -125,3 +129,13 @@ def test_online_grpo_is_an_arm_of_its_own_method_and_not_default():
     assert ONLINE_GRPO in METHODS and "online-grpo" not in CompareConfig().arms
     (arm,) = arms(CompareConfig(arms=["online-grpo"]))
     assert (arm.method, arm.data, arm.weights) == (ONLINE_GRPO, NO_DATA, None)
+
+
+def test_rounds_arms_are_drift_with_rounds_and_not_default():
+    """drift-r2 / drift-r3: the drift arm's weighting, 2 and 3 rounds of iterative DRIFT, read like drift."""
+    cfg = CompareConfig(arms=["drift", "drift-r2", "drift-r3"], drift_beta=0.3)
+    drift, r2, r3 = arms(cfg)
+    assert (drift.rounds, r2.rounds, r3.rounds) == (1, 2, 3)
+    assert r2.weights == r3.weights == drift.weights and r2.weights.beta == 0.3
+    assert (r2.data, r2.method) == (ROLLOUT, WEIGHTED_SFT) and r2.reading
+    assert not {"drift-r2", "drift-r3"} & set(CompareConfig().arms)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drift_core.compare.arms import arm_names
-from drift_core.compare.markdown import reading_lines, selection_markdown, table_markdown
+from drift_core.compare.markdown import cost_markdown, reading_lines, selection_markdown, table_markdown
 from drift_core.compare.selection import Selection
 from drift_core.compare.summary import aggregate
 from tests.drift_core.compare.records import hidden_record, record
@@ -13,11 +13,20 @@ def test_markdown_one_row_per_arm():
     recs = [record("reference", s, 0.5, 0.7) for s in (0, 1)] + [record("drift", 0, 0.6, 0.8),
                                                                  record("drift", 1, 0.4, 0.9)]
     lines = table_markdown(aggregate(recs, list(arm_names()), max_turns=2), "greedy").splitlines()
-    assert lines[0] == ("| arm | multi@1 | multi@2 | correction rate | repeated answers | train time (s) | "
-                        "rollout tokens |")
+    assert lines[0] == "| arm | multi@1 | multi@2 | correction rate | repeated answers |"
     assert lines[2].startswith("| reference | 0.500 ± 0.000 | 0.700 ± 0.000 |")
-    assert lines[3].startswith("| drift | 0.500 ± 0.141 | 0.850 ± 0.071 |")
-    assert lines[3].endswith("| 10 ± 1 | 1,000 ± 0 |")
+    assert lines[3] == "| drift | 0.500 ± 0.141 | 0.850 ± 0.071 | 0.500 ± 0.000 | 0.100 ± 0.000 |"
+
+
+def test_cost_table_has_every_arm_in_the_same_units():
+    recs = [record("reference", s, 0.5, 0.7) for s in (0, 1)] + [record("drift", s, 0.6, 0.8) for s in (0, 1)]
+    for r in recs[2:]:
+        r |= {"trained_tokens": 500 + r["seed"], "generation_seconds": 4.0, "peak_rss_gib": 1.5 + r["seed"]}
+    lines = cost_markdown(aggregate(recs, list(arm_names()), max_turns=2))
+    at = lines.index("| arm | generated tokens | trained tokens | generation time (s) | train time (s) | "
+                     "peak RSS (GiB) |")
+    assert lines[at + 2] == "| reference | 0 ± 0 | – | – | 10 ± 1 | – |"  # no training, no stage of its own
+    assert lines[at + 3] == "| drift | 1,000 ± 0 | 500 ± 1 | 4 ± 0 | 10 ± 1 | 2.00 ± 0.71 |"
 
 
 def test_reading_lines_call_differences_only_beyond_noise():
@@ -51,6 +60,6 @@ def test_hidden_items_add_the_elimination_column_and_the_ceiling_row():
     assert summary.optimum() == [0.625, 0.75]
     lines = table_markdown(summary, "greedy").splitlines()
     assert lines[0].startswith("| arm | multi@1 | multi@2 | elimination | correction rate |")
-    assert lines[-1] == "| optimum (elimination) | 0.625 | 0.750 | 1.000 | – | – | – | – |"
+    assert lines[-1] == "| optimum (elimination) | 0.625 | 0.750 | 1.000 | – | – |"
     summary = aggregate([record("drift", 0, 0.6, 0.8)], list(arm_names()), max_turns=2)
     assert summary.optimum() is None and "elimination" not in table_markdown(summary, "greedy")
