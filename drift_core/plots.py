@@ -1,5 +1,6 @@
 """PNG figures: where the weight goes, accuracy by turn of two models or of every compared arm, multi@k by round
-of iterative DRIFT, sweep heat maps."""
+of iterative DRIFT, a figure against generated tokens (online GRPO's curve, the other arms' points), sweep heat
+maps."""
 
 from __future__ import annotations
 
@@ -100,6 +101,33 @@ def multi_at_k_by_round(series: dict[str, Sequence[tuple[int, float | None, floa
     ax.set_title(title or "multi@k by round")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
+def score_by_tokens(curves: dict[str, Sequence[tuple[float, float | None, float | None]]],
+                    points: dict[str, tuple[float, float | None, float | None]], out: str | Path, *,
+                    ylabel: str, title: str = "", optimum: float | None = None) -> Path:
+    """A figure against generated tokens (docs/design.md §10, "The answer"): each curve a line of points
+    (tokens, mean, std), each point one marker (tokens, mean, std); error bars = std over seeds; the optimum a
+    dashed horizontal line. A linear x axis: the arms span 0 (no generation) to a few rollouts' worth."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for name, pts in curves.items():
+        x = np.array([t for t, _, _ in pts], dtype=float)
+        mean = np.array([m if m is not None else np.nan for _, m, _ in pts], dtype=float)
+        std = np.array([s if s is not None else 0.0 for _, _, s in pts], dtype=float)
+        ax.errorbar(x, mean, yerr=std, marker=".", capsize=2, linestyle="-", label=name)
+    markers = "osD^v<>pPX*h"
+    for i, (name, (t, m, sd)) in enumerate(points.items()):
+        ax.errorbar([t], [np.nan if m is None else m], yerr=[sd or 0.0], marker=markers[i % len(markers)],
+                    capsize=3, linestyle="none", label=name)
+    if optimum is not None:
+        ax.axhline(optimum, color="k", linestyle="--", label="optimum (elimination)")
+    ax.set_xlabel("generated tokens (every token sampled for the arm)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or f"{ylabel} against generated tokens", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the points sit everywhere
     return _save(fig, out)
 
 

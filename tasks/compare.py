@@ -65,7 +65,7 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             *, max_steps: int, sampled_temperature: float | None, shared: Cost | None = None,
             purpose: str = "test", train_prompts: PromptsResult | None = None,
             grpo: GrpoConfig | None = None, rollout: RolloutConfig | None = None,
-            runner: RunnerConfig | None = None) -> dict:
+            validation: PromptsResult | None = None, runner: RunnerConfig | None = None) -> dict:
     """Train (by the arm's method; an untrained arm is the reference itself) and evaluate one arm with one
     seed; returns its record.
 
@@ -77,9 +77,11 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
     reads it. An arm with rounds (docs/design.md §10, "Rounds") runs rounds 2.. from `train_prompts` with the
     `rollout` section, each with max_steps, and adds each round's cost; on test its earlier rounds' models are
     evaluated greedily too (record['rounds']: figures and cost so far, by round). The online-grpo arm
-    (docs/design.md §10) trains on `train_prompts` with the `grpo` section, at the same `max_steps` and the
-    train config's (selected) learning rate; its generation is its own sampling. `runner` places the later
-    rounds' rollout shards (tasks/shards.py), as it does the reference rollout's.
+    (docs/design.md §10) trains on `train_prompts` with the `grpo` section as given (its token budget, step cap
+    and checkpoints: drift_core/compare/online.py) at the train config's (selected) learning rate, scoring its
+    checkpoints on `validation`; its generation is its own sampling (record['online']: budget, what stopped
+    it, the validation curve). `runner` places the later rounds' rollout shards (tasks/shards.py), as it does
+    the reference rollout's.
     """
     label = f"{arm.name}.s{seed}"
     title = f"arm {arm.name} seed {seed}"
@@ -89,7 +91,7 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
     tags = {"drift.arm": arm.name, "drift.seed": str(seed), "drift.purpose": purpose}
     with nested_run(title, tags) as run_id:
         cost = (shared or Cost()) if arm.data == ROLLOUT else Cost()
-        model, rounds = reference, []
+        model, rounds, extra = reference, [], {}
         if arm.method == WEIGHTED_SFT:
             cfg = budget(train, max_steps, seed)
             trained = run_stage(train_task, workspace, weighted, reference, protocol, cfg, stage_name=f"train.{label}")
@@ -106,11 +108,15 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
         elif arm.method == ONLINE_GRPO:
             if train_prompts is None or grpo is None:
                 raise DriftError(f"arm {arm.name}: run_arm needs train_prompts and the grpo section")
-            online = grpo.model_copy(update={"max_steps": max_steps, "seed": seed,
-                                             "learning_rate": train.learning_rate})
+            online = grpo.model_copy(update={"seed": seed, "learning_rate": train.learning_rate})
             trained = run_stage(grpo_task, workspace, train_prompts, reference, protocol, online,
+                                validation if online.checkpoints else None, eval_cfg if online.checkpoints else None,
                                 stage_name=f"grpo.{label}")
             model, cost = trained.model, of_online(trained.metrics)
+            extra["online"] = {"token_budget": trained.token_budget, "stopped_by": trained.stopped_by,
+                               "steps": int(trained.metrics.get("global_step", 0)),
+                               "checkpoint_seconds": trained.metrics.get("checkpoint_seconds", 0.0),
+                               "checkpoints": trained.checkpoints}
         elif arm.method != UNTRAINED:  # a method the registry knows but this runner does not (yet)
             raise DriftError(f"arm {arm.name}: drift compare cannot train with method {arm.method!r}")
         greedy = run_stage(evaluate_task, workspace, model, test_prompts, protocol, eval_cfg,
@@ -126,6 +132,9 @@ def run_arm(workspace: str, arm: Arm, seed: int, reference: ModelRef, weighted: 
             "t1": figures(t1.metrics, protocol.max_turns) if t1 else None,
             **cost.record(),  # rollout_tokens = generated tokens: the shared rollout's (+ later rounds'), or its own
             "test_problems": int(greedy.metrics.get("num_problems", 0)),
+            # the greedy evaluation's own time (not the arm's cost): the wall-time estimate's rate per problem
+            "eval_seconds": float(greedy.metrics.get("seconds", 0.0)),
+            **extra,
         }
         if rounds:
             rounds.append({"round": arm.rounds, "greedy": record["greedy"], **cost.record()})
@@ -184,7 +193,8 @@ def map_stage(task, name: str, labels: list[str], *args) -> list[StageResult]:
 
 def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: PromptsResult,
           samples: StageResult | None, weighted: dict[str, WeightsResult], train: TrainConfig, max_steps: int,
-          rollout_n: int, seconds: float, lr_chosen: bool = False, grpo: GrpoConfig | None = None) -> dict[str, str]:
+          rollout_n: int, seconds: float, lr_chosen: bool = False, grpo: GrpoConfig | None = None,
+          online_multiple: float | None = None) -> dict[str, str]:
     """What a reader needs beside the table: data sizes, budget, where the weight went, wall time."""
     import os
 
@@ -205,9 +215,15 @@ def facts(reference: ModelRef, train_prompts: PromptsResult, test_prompts: Promp
                                      else f"lr {train.learning_rate:g}") + f" ({train.lr_scheduler_type})",
     }
     if grpo is not None:
-        out["online-grpo"] = (f"{max_steps} steps x {grpo.trajectories_per_step} trajectories sampled online per step "
+        until = (f"until it has generated {grpo.token_budget:,} tokens ({online_multiple:g} x the reference rollout's) "
+                 f"or {grpo.max_steps} steps, whichever comes first"
+                 if grpo.token_budget else f"{grpo.max_steps} steps (no rollout arm to set a token budget)")
+        out["online-grpo"] = (f"{until}; {grpo.trajectories_per_step} trajectories sampled online per step "
                               f"({grpo.prompts_per_step} prompts x {grpo.num_generations}), KL beta {grpo.beta:g}, "
-                              f"reward = the return at gamma {grpo.gamma:g}; its rollout tokens are its own samples")
+                              f"reward = the return at gamma {grpo.gamma:g}; its rollout tokens are its own samples; "
+                              + (f"greedy validation multi@k on up to {grpo.checkpoint_prompts} validation problems at "
+                                 f"{grpo.checkpoints} checkpoints (and before its first step), scoring time left "
+                                 "out of its cost" if grpo.checkpoints else "no checkpoints"))
     if samples is not None:
         m = samples.metrics
         out["rollouts"] = (f"{int(m.get('trajectories', 0))} trajectories (n={rollout_n} per prompt), "

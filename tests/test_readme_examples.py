@@ -91,6 +91,8 @@ SKIP = {
         "needs several GPUs (tests/drift_core/test_train_cli.py runs `accelerate launch` on one CPU)",
     r"drift compare|drift sweep": "the default sizes: 19 min and more on 2 CPU cores (measured 2026-12-07)",
     r"drift compare --quick": "about a minute on its own workspace; tests/flows/test_compare.py runs it",
+    r"drift compare --world (arithmetic|choice) --answer": "every arm and online GRPO at the default size (the "
+    "60-minute budget of docs/design.md §10); tests/flows/test_compare_grpo.py runs its parts at quick size",
 }
 # Every command of a block whose text matches one of these is not run.
 SKIP_BLOCKS = {

@@ -16,12 +16,14 @@ from cli.app import ConfigOpt, SetOpt, WorkspaceOpt, app, resolve_config
 from drift_core.compare.arms import arms_help
 from drift_core.config.base import format_validation_error
 from drift_core.config.compare import (
+    ANSWER_COMPARE,
     DEFAULT_PIPELINE,
     QUICK_COMPARE,
     QUICK_PIPELINE,
     QUICK_SWEEP,
     CompareConfig,
     SweepConfig,
+    answer_output,
     split_overrides,
 )
 from drift_core.errors import DriftError
@@ -42,17 +44,31 @@ WorldOpt = typer.Option(
 )
 
 
-def world_items(world: str | None, set_: list[str] | None, quick: bool = False) -> list[str]:
-    """--world as the --set items it stands for, before the user's own (so theirs win). --quick keeps its
-    output inside its workspace."""
-    if world is None:
-        return list(set_ or [])
-    if world not in WORLDS:
-        raise DriftError(f"--world {world!r}: use {' or '.join(WORLDS.names())}")
-    entry = WORLDS.get(world)
-    items = [f"tiny_world.task={entry.name}"]
-    if entry.compare_output and not quick:
-        items.append(f"compare.output={entry.compare_output}")
+AnswerOpt = typer.Option(
+    False, "--answer",
+    help="The answer comparison (docs/design.md §10): every offline arm, drift-r2, drift-r3 and online-grpo (run "
+    "to compare.online_token_multiple x one DRIFT round's generated tokens, its validation curve at "
+    "checkpoints), 3 seeds, the lr grid; the page (with <page>_tokens.png and the DRIFT vs online GRPO section) "
+    "goes beside the world's table as <table>_answer.md.",
+)
+
+
+def world_items(world: str | None, set_: list[str] | None, quick: bool = False, answer: bool = False) -> list[str]:
+    """--world (and --answer) as the --set items they stand for, before the user's own (so theirs win). --quick
+    keeps its output inside its workspace."""
+    items: list[str] = []
+    output = CompareConfig().output
+    if world is not None:
+        if world not in WORLDS:
+            raise DriftError(f"--world {world!r}: use {' or '.join(WORLDS.names())}")
+        entry = WORLDS.get(world)
+        items.append(f"tiny_world.task={entry.name}")
+        output = entry.compare_output or output
+    if answer:
+        items += ANSWER_COMPARE + ["compare.label=answer, quick size" if quick else "compare.label=answer"]
+        output = answer_output(output)
+    if not quick and (answer or (world is not None and WORLDS.get(world).compare_output)):
+        items.append(f"compare.output={output}")
     return items + list(set_ or [])
 JsonOpt = typer.Option(False, "--json", help="Print the summary as JSON.")
 
@@ -110,10 +126,14 @@ def compare_cmd(
     refresh: bool = RefreshOpt,
     as_json: bool = JsonOpt,
     world: str | None = WorldOpt,
+    answer: bool = AnswerOpt,
 ) -> None:
     """`drift compare` (help: COMPARE_HELP)."""
-    set_ = world_items(world, set_, quick)
+    own_output = output is not None or any(i.startswith("compare.output=") for i in set_ or [])
+    set_ = world_items(world, set_, quick, answer)
     cfg, cmp_cfg = _configs("compare", CompareConfig, config, set_, workspace, quick, QUICK_COMPARE, output=output)
+    if quick and answer and not own_output:  # the quick answer page, inside the quick workspace
+        cmp_cfg.output = answer_output(cmp_cfg.output)
     # the table without the per-arm notes below it
     _run_flow("compare", cfg, cmp_cfg, quick=quick, refresh=refresh, as_json=as_json,
               preview=lambda text: text.split("## Arms")[0])

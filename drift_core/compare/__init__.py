@@ -9,5 +9,8 @@ One module per part, imported by name (this package re-exports nothing):
     output     the results page, plot and JSON as files
     sweep      the beta x gamma grid: its points, Markdown and files
     runtime    what a comparison reads from its workspace and sets in its process
+    online     the online-grpo arm's token budget, step cap, checkpoints and learning-rate grid
+    answer     DRIFT against online GRPO: the noise rule, each variant's verdict and cost shares, the section
+    estimate   a comparison's wall time at another size from a run's measured rates
 The flows (flows/compare.py, flows/sweep.py) run the stages and hand their metrics here.
 """

@@ -48,8 +48,11 @@ def of_training(metrics: dict) -> Cost:
 
 
 def of_online(metrics: dict) -> Cost:
-    """An online GRPO stage's cost: its sampling is generation, the rest of its wall time training."""
+    """An online GRPO stage's cost: its sampling is generation, the rest of its wall time training, less the
+    seconds spent scoring its validation checkpoints (a measurement, not part of the method)."""
     seconds, generating = float(metrics.get("seconds", 0.0)), float(metrics.get("generation_seconds", 0.0))
+    scoring = float(metrics.get("checkpoint_seconds", 0.0))
     return Cost(generated_tokens=int(metrics.get("generated_tokens", 0)),
                 trained_tokens=int(metrics.get("trained_tokens", 0)), generation_seconds=generating,
-                train_seconds=max(seconds - generating, 0.0), peak_rss_bytes=int(metrics.get("peak_rss_bytes", 0)))
+                train_seconds=max(seconds - generating - scoring, 0.0),
+                peak_rss_bytes=int(metrics.get("peak_rss_bytes", 0)))

@@ -3,6 +3,7 @@ validation, the computed reading and the page around them (docs/compare.md, "Out
 
 from __future__ import annotations
 
+from drift_core.compare.answer import answer_markdown, noise_band
 from drift_core.compare.arms import reading_arm_names
 from drift_core.compare.selection import Selection
 from drift_core.compare.summary import COST_COLUMNS, EXTRA_COLUMNS, Summary
@@ -13,10 +14,11 @@ OPTIMUM_ROW = "optimum (elimination)"  # the ceiling's row in the tables, on set
 
 
 def selection_markdown(selections: list[Selection]) -> list[str]:
-    """The section that says what was chosen for each arm, and on what (validation, seed, figure)."""
+    """The section that says what was chosen for each arm, and on what (validation, seed, figure); an arm with
+    its own grid (the online arm's compare.online_lr_grid) shows – for the values it did not try."""
     if not selections:
         return []
-    grid = list(selections[0].scores)
+    grid = list(dict.fromkeys(lr for s in selections for lr in s.scores))
     metric = selections[0].metric
     n = max(s.validation_problems for s in selections)
     lines = ["## Settings chosen on validation", "",
@@ -115,8 +117,10 @@ def optimum_markdown(summary: Summary) -> list[str]:
 
 def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: str, about: dict[str, str],
                     facts: dict[str, str], notes: str = "", plot: str | None = None,
-                    selections: list[Selection] | None = None, rounds_plot: str | None = None) -> str:
-    """The results page: what was run (command, config), both tables, the cost, the rounds, the plots, notes."""
+                    selections: list[Selection] | None = None, rounds_plot: str | None = None,
+                    tokens_plot: str | None = None, online_beta: float | None = None) -> str:
+    """The results page: what was run (command, config), both tables, the cost, the rounds, DRIFT vs online
+    GRPO, the plots, notes."""
     seeds = ", ".join(str(s) for s in summary.seeds)
     parts = [
         f"# {title}", "",
@@ -136,6 +140,7 @@ def render_markdown(summary: Summary, *, title: str, command: str, config_yaml: 
         parts += [f"![multi@k by k]({plot})", ""]
     parts += cost_markdown(summary)
     parts += rounds_markdown(summary, rounds_plot)
+    parts += answer_markdown(summary, tokens_plot, online_beta)
     parts += optimum_markdown(summary)
     parts += selection_markdown(selections or [])
     reading = reading_lines(summary)
@@ -154,10 +159,9 @@ def reading_lines(summary: Summary, arms_of_interest: tuple[str, ...] | None = N
     The DRIFT arms: `arms_of_interest`, by default the registry's arms flagged `reading`.
 
     Noise = the larger of the test set's 95% half-width for a share (Wilson, at the two means'
-    average) and twice the larger seed std: a difference below it is reported as within noise.
+    average) and twice the larger seed std: a difference below it is reported as within noise
+    (drift_core/compare/answer.py's noise_band, the rule of the DRIFT vs online GRPO section too).
     """
-    from drift_core.stats import wilson_interval
-
     if arms_of_interest is None:
         arms_of_interest = reading_arm_names()
     n = max((r.get("test_problems") or 0 for r in summary.records), default=0)
@@ -175,9 +179,7 @@ def reading_lines(summary: Summary, arms_of_interest: tuple[str, ...] | None = N
                     if other == arm:
                         continue
                     diff = s.mean - o.mean
-                    p = (s.mean + o.mean) / 2
-                    lo, hi = wilson_interval(p * n, n) if n else (0.0, 0.0)
-                    noise = max((hi - lo) / 2, 2 * max(s.std or 0.0, o.std or 0.0))
+                    noise = noise_band(s, o, n)
                     verdict = "within noise" if abs(diff) <= noise else ("higher" if diff > 0 else "lower")
                     bits.append(f"{other} {diff:+.3f} ({verdict})")
                 lines.append(f"- {name} {key}: `{arm}` {s.mean:.3f} (best: `{best}` {have[best].mean:.3f}); "

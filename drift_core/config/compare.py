@@ -49,6 +49,34 @@ class CompareConfig(StageConfig):
     validation_split: str = Field(
         "validation", description="Split of the eval prompt source the selection is scored on (not the test split).",
     )
+    # The online-grpo arm (docs/design.md §10, "The answer"): a token budget instead of compare.max_steps.
+    online_token_multiple: float = Field(
+        5.0, gt=0.0,
+        description="The online-grpo arm runs until it has generated this many times the tokens of one DRIFT "
+        "round (the reference rollout's generated tokens; the comparison asks for at least 5). Without a rollout "
+        "arm in the comparison there is no round to measure: the arm runs compare.max_steps.",
+    )
+    online_max_steps: int = Field(
+        3000, ge=1,
+        description="Safety cap on the online-grpo arm's optimizer steps: the run stops at its token budget or "
+        "here, whichever comes first, and its record's `stopped_by` says which.",
+    )
+    online_checkpoints: int = Field(
+        5, ge=0,
+        description="Points along the online-grpo run (every 1/N of its token budget, plus one before the first "
+        "step) where its greedy validation multi@k is recorded with the generated tokens and wall seconds so far. "
+        "Each scores online_checkpoint_prompts problems; 0: no curve.",
+    )
+    online_checkpoint_prompts: int = Field(
+        100, ge=1,
+        description="Validation problems scored at each checkpoint (the first of the validation split). 100: a "
+        "95% interval of about ±0.1 per point, at a fraction of a full validation pass.",
+    )
+    online_lr_grid: list[float] | None = Field(
+        None, min_length=1,
+        description="Learning rates tried for the online-grpo arm (None: lr_grid, the grid every trained arm "
+        "gets). A shorter grid is the lever when its runs do not fit the time budget.",
+    )
     drift_gamma: float = Field(0.9, gt=0.0, le=1.0, description="gamma of the drift and drift-ext arms.")
     drift_beta: float = Field(0.1, gt=0.0, description="beta of the drift arm (the reference's value).")
     ext_beta: float | Literal["auto"] = Field(
@@ -136,7 +164,22 @@ QUICK_PIPELINE = [
 # Quick runs every default arm and the two costly ones at their smallest: two rounds, and online GRPO.
 QUICK_ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext", "drift-r2", "online-grpo"]
 QUICK_COMPARE = [f"compare.arms=[{','.join(QUICK_ARMS)}]", "compare.seeds=[0,1]", "compare.max_steps=2",
-                 "compare.label=quick size", "compare.lr_grid=[1e-4,1e-3]", "compare.select_metric=multi@3"]
+                 "compare.label=quick size", "compare.lr_grid=[1e-4,1e-3]", "compare.select_metric=multi@3",
+                 "compare.online_max_steps=60"]
+# `--answer` (docs/design.md §10, "The answer"): every offline arm, both rounds arms and online GRPO, on the
+# comparison's default seeds (3) and learning-rate grid; the page goes beside the world's table as <stem>_answer.md.
+ANSWER_ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext", "drift-r2", "drift-r3", "online-grpo"]
+ANSWER_COMPARE = [f"compare.arms=[{','.join(ANSWER_ARMS)}]"]
+
+
+def answer_output(output: str) -> str:
+    """Where `--answer` writes its page: beside `output` (the world's table), as <stem>_answer.md."""
+    from pathlib import PurePosixPath
+
+    path = PurePosixPath(output)
+    return str(path.with_name(f"{path.stem}_answer{path.suffix or '.md'}"))
+
+
 QUICK_SWEEP = ["sweep.betas=[0.1,1.0]", "sweep.gammas=[0.9]", "sweep.max_steps=2"]
 
 

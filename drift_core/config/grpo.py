@@ -38,8 +38,27 @@ class GrpoConfig(StageConfig):
     )
     max_steps: int = Field(
         100, ge=1,
-        description="Optimizer steps of `drift grpo`; each samples a fresh batch with the current policy. In "
-        "`drift compare` the arm runs compare.max_steps, the budget of every trained arm.",
+        description="Optimizer steps of `drift grpo`; each samples a fresh batch with the current policy. With a "
+        "token_budget, its safety cap. In `drift compare` the arm runs until its token budget, capped at "
+        "compare.online_max_steps.",
+    )
+    token_budget: int | None = Field(
+        None, ge=1,
+        description="Stop once the policy has generated at least this many tokens (checked after each optimizer "
+        "step, so the run ends at the first step that reaches it); max_steps stays a safety cap, and the summary's "
+        "`stopped_by` says which ended the run. None: run max_steps. In `drift compare` the online-grpo arm's "
+        "budget is compare.online_token_multiple x the reference rollout's generated tokens (docs/design.md §10).",
+    )
+    checkpoints: int = Field(
+        0, ge=0,
+        description="Greedy validation multi@k of the policy at this many evenly spaced points of the run (every "
+        "1/checkpoints of token_budget, or of max_steps without one; the last at the end), plus one before the "
+        "first step. Needs validation problems (drift compare gives its validation split); 0: none.",
+    )
+    checkpoint_prompts: int = Field(
+        100, ge=1,
+        description="Validation problems scored at each checkpoint (the first of the split): their cost is "
+        "measured apart and not counted as the arm's training time.",
     )
     per_device_train_batch_size: int = Field(
         16, ge=1,

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import torch
 
+from drift_core.config.eval import EvalConfig
 from drift_core.config.grpo import GrpoConfig
 from drift_core.config.protocol import ProtocolConfig
 from drift_core.errors import DriftError
 from drift_core.faults import write_json
 from drift_core.multiturn import Problem
+from drift_core.train.grpo_checkpoints import STEPS, BudgetCallback, score_policy
 from drift_core.train.grpo_engine import PolicyEngine
 from drift_core.train.grpo_reward import make_reward_func
 from drift_core.train.grpo_rollout import RolloutStats, make_rollout_func
@@ -47,10 +49,15 @@ class GrpoResult:
     generation_seconds: float  # wall time inside rollout_func (sampling and episode logic)
     seconds: float  # the whole call, loading and saving included
     history: list[dict] = field(default_factory=list)  # TRL's log per step: loss, reward, kl, lengths, ...
+    token_budget: int | None = None  # the generated tokens the run was to reach (None: max_steps only)
+    stopped_by: str = STEPS  # what ended it: the token budget or the max_steps cap
+    # the validation curve: {step, generated_tokens, seconds (wall so far, scoring left out), multi@1..K}
+    checkpoints: list[dict] = field(default_factory=list)
+    checkpoint_seconds: float = 0.0  # spent scoring the checkpoints: measurement, not the arm's cost
 
     @property
     def training_seconds(self) -> float:
-        return max(self.seconds - self.generation_seconds, 0.0)
+        return max(self.seconds - self.generation_seconds - self.checkpoint_seconds, 0.0)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -139,11 +146,15 @@ def prompt_dataset(prompt_ids: list[str]):
 
 
 def train_grpo(problems: Sequence[Problem], model_path: str, protocol: ProtocolConfig, cfg: GrpoConfig,
-               out_dir: str | Path, *, progress: bool = True) -> GrpoResult:
+               out_dir: str | Path, *, progress: bool = True, checkpoint_problems: Sequence[Problem] = (),
+               checkpoint_protocol: ProtocolConfig | None = None, eval_cfg: EvalConfig | None = None) -> GrpoResult:
     """Online multi-turn GRPO of `model_path` on `problems` under `protocol`; saves the policy to out_dir.
 
     Each optimizer step samples cfg.trajectories_per_step episodes (cfg.prompts_per_step prompts x
-    cfg.num_generations) with the current policy; a group is the num_generations trajectories of one prompt."""
+    cfg.num_generations) with the current policy; a group is the num_generations trajectories of one prompt.
+    The run ends at cfg.token_budget generated tokens or cfg.max_steps, whichever comes first; with
+    cfg.checkpoints, the first cfg.checkpoint_prompts of `checkpoint_problems` (validation) are scored along
+    the way under `checkpoint_protocol` and `eval_cfg` (drift_core/train/grpo_checkpoints.py)."""
     from transformers import set_seed
 
     from drift_core.chat import load_causal_lm, load_tokenizer
@@ -162,6 +173,9 @@ def train_grpo(problems: Sequence[Problem], model_path: str, protocol: ProtocolC
     ids = [p.prompt_id for p in problems]
     if len(set(ids)) != len(ids):
         raise DriftError("train_grpo: prompt ids must be unique")
+    if cfg.checkpoints and not checkpoint_problems:
+        raise DriftError("grpo.checkpoints needs validation problems to score (drift compare gives its validation "
+                         "split); set grpo.checkpoints=0")
     if len(ids) < cfg.prompts_per_step:
         raise DriftError(f"GRPO samples {cfg.prompts_per_step} prompts per step (grpo.per_device_train_batch_size x "
                          f"gradient_accumulation_steps / num_generations) but there are only {len(ids)}")
@@ -184,6 +198,14 @@ def train_grpo(problems: Sequence[Problem], model_path: str, protocol: ProtocolC
         processing_class=tokenizer,
         rollout_func=rollout_func,
     )
+    scored = list(checkpoint_problems)[: cfg.checkpoint_prompts]
+    scorer = PolicyEngine(trainer, tokenizer, batch_size=cfg.generation_batch_size)
+    budget = BudgetCallback(
+        lambda: stats.generated_tokens, token_budget=cfg.token_budget, max_steps=cfg.max_steps,
+        checkpoints=cfg.checkpoints,
+        score=(lambda: score_policy(scorer, tokenizer, scored, checkpoint_protocol or protocol,
+                                    eval_cfg or EvalConfig())) if cfg.checkpoints else None)
+    trainer.add_callback(budget)
     if progress:
         from drift_core.train.progress import show_grpo_progress
 
@@ -212,6 +234,10 @@ def train_grpo(problems: Sequence[Problem], model_path: str, protocol: ProtocolC
         generation_seconds=stats.seconds,
         seconds=time.perf_counter() - t0,
         history=[h for h in trainer.state.log_history if "step" in h],
+        token_budget=cfg.token_budget,
+        stopped_by=budget.stopped_by,
+        checkpoints=budget.curve,
+        checkpoint_seconds=budget.checkpoint_seconds,
     )
     if trainer.is_world_process_zero():
         summary = {**dataclasses.asdict(result), "out_dir": str(out_dir), "model": str(model_path),

@@ -19,7 +19,8 @@ from drift_core.engines.hf import HFEngine
 
 
 class PolicyEngine(HFEngine):
-    """Generates with `trainer`'s model as it is at the time of the call (on-policy)."""
+    """Generates with `trainer`'s model as it is at the time of the call (on-policy); temperature 0 decodes
+    greedily, as the transformers engine does."""
 
     name = "policy"
 
@@ -38,7 +39,10 @@ class PolicyEngine(HFEngine):
         t = self.trainer
         cfg = copy.deepcopy(t.generation_config)
         cfg.max_new_tokens = sampling.max_new_tokens
-        cfg.temperature, cfg.top_p = sampling.temperature, sampling.top_p
+        if sampling.temperature <= 0:  # greedy: the validation checkpoints (drift_core/train/grpo_checkpoints.py)
+            cfg.do_sample, cfg.temperature, cfg.top_p, cfg.top_k = False, 1.0, 1.0, None
+        else:
+            cfg.temperature, cfg.top_p = sampling.temperature, sampling.top_p
         cfg.eos_token_id = self.eos_ids
         with unwrap_model_for_generation(
             t.model_wrapped, t.accelerator, gather_deepspeed3_params=t.args.ds3_gather_for_generation,

@@ -45,6 +45,25 @@ def test_world_selects_the_tiny_world_and_its_own_table():
     assert world_items(None, ["a.b=1"]) == ["a.b=1"]
 
 
+def test_answer_preset_runs_every_arm_and_writes_beside_the_world_table():
+    from cli.commands.compare_cmd import world_items
+    from drift_core.config.compare import ANSWER_ARMS
+
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, answer=True), None, False,
+                        QUICK_COMPARE)
+    assert cfg.tiny_world.task == "choice" and cmp.arms == ANSWER_ARMS
+    assert {"drift-r2", "drift-r3", "online-grpo", "gold-sft"} <= set(cmp.arms)
+    assert cmp.output == "benchmarks/results/tiny_world_choice_answer.md" and cmp.label == "answer"
+    assert (cmp.seeds, cmp.lr_grid, cmp.online_token_multiple) == ([0, 1, 2], CompareConfig().lr_grid, 5.0)
+    _, cmp = _configs("compare", CompareConfig, None, world_items("arithmetic", None, answer=True), None, False,
+                      QUICK_COMPARE)
+    assert cmp.output == "benchmarks/results/tiny_world_answer.md"
+    _, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, quick=True, answer=True), None,
+                      True, QUICK_COMPARE)
+    assert cmp.arms == ANSWER_ARMS and cmp.seeds == [0, 1] and cmp.max_steps == 2  # quick sizes, every arm
+    assert "results" in cmp.output and not cmp.output.startswith("benchmarks")  # quick stays in its workspace
+
+
 def test_world_names_come_from_the_registry(capsys):
     from cli.commands.compare_cmd import WorldOpt, world_items
     from cli.testing import drift

@@ -4,6 +4,7 @@ MLflow SQLite: real TRL, the test-size tiny world, two steps per training (the r
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,13 @@ def test_online_arm_trains_with_the_budget_and_counts_its_cost(run):
     assert states["grpo.online-grpo.s0"] in ("Completed", "Cached") and states["eval.online-grpo.s0"] == "Completed"
     for rec in (r for r in run["full"]["records"] if r["arm"] == "online-grpo"):
         summary = json.loads((Path(Workspace(run["ws"]).resolve(rec["model"])) / "drift_grpo.json").read_text())
-        assert summary["steps"] == run["compare"].max_steps == 2
-        assert summary["trajectories"] == 2 * 4  # quick: 2 prompts x 2 trajectories per step
+        assert summary["trajectories"] == 4 * summary["steps"]  # quick: 2 prompts x 2 trajectories per step
         assert rec["rollout_tokens"] == summary["generated_tokens"] > 0  # its own sampling, in the generated field
         assert rec["trained_tokens"] == summary["trained_tokens"] > 0
-        # its wall time split in two: sampling is generation, the rest training
+        # its wall time split in three: sampling is generation, scoring checkpoints is neither, the rest training
         assert 0 < rec["generation_seconds"] < summary["seconds"]
-        assert rec["generation_seconds"] + rec["train_seconds"] == pytest.approx(summary["seconds"])
+        assert rec["generation_seconds"] + rec["train_seconds"] + summary["checkpoint_seconds"] == pytest.approx(
+            summary["seconds"])
         assert 0.1 < rec["peak_rss_gib"] < 64  # the process's resident memory while it trained, in GiB
     ref = next(r for r in run["full"]["records"] if r["arm"] == "reference")
     assert (ref["rollout_tokens"], ref["trained_tokens"], ref["train_seconds"], ref["generation_seconds"],
@@ -68,4 +69,38 @@ def test_grpo_stage_logs_its_cost_and_reward_series_to_mlflow(run):
     stage = client.search_runs([exp], "tags.`drift.stage` = 'grpo.online-grpo.s0'")[0]
     assert {"generated_tokens", "trained_tokens", "seconds", "generation_seconds",
             "peak_rss_bytes"} <= set(stage.data.metrics)
-    assert [m.step for m in client.get_metric_history(stage.info.run_id, "reward")] == [1, 2]
+    rec = next(r for r in run["full"]["records"] if r["arm"] == "online-grpo" and r["seed"] == 0)
+    steps = rec["online"]["steps"]
+    assert [m.step for m in client.get_metric_history(stage.info.run_id, "reward")] == list(range(1, steps + 1))
+    # the validation curve: one point per checkpoint, its step the generated tokens so far
+    curve = client.get_metric_history(stage.info.run_id, "checkpoint_multi_at_3")
+    assert [m.step for m in curve] == [p["generated_tokens"] for p in rec["online"]["checkpoints"]]
+
+
+def test_online_arm_runs_to_its_token_budget_and_records_its_validation_curve(run):
+    shared = next(r for r in run["full"]["records"] if r["arm"] == "drift")["rollout_tokens"]  # one DRIFT round
+    multiple = run["compare"].online_token_multiple
+    for rec in (r for r in run["full"]["records"] if r["arm"] == "online-grpo"):
+        online = rec["online"]
+        assert online["token_budget"] == math.ceil(multiple * shared) and online["stopped_by"] == "token_budget"
+        assert rec["rollout_tokens"] >= multiple * shared and online["steps"] < run["compare"].online_max_steps
+        points = online["checkpoints"]
+        assert len(points) == run["compare"].online_checkpoints + 1  # and one before the first step
+        tokens = [p["generated_tokens"] for p in points]
+        assert tokens[0] == 0 and tokens == sorted(set(tokens)) and tokens[-1] == rec["rollout_tokens"]
+        assert all(0 <= p["multi@3"] <= 1 for p in points) and points[-1]["step"] == online["steps"]
+    js = json.loads(run["out"].with_suffix(".json").read_text())
+    assert all(r["online"]["checkpoints"] for r in js["records"] if r["arm"] == "online-grpo")  # per seed, kept
+
+
+def test_page_plots_against_tokens_and_reads_drift_against_online_grpo(run):
+    png = run["out"].with_name("tiny_world_tokens.png")
+    assert png.read_bytes()[:4] == b"\x89PNG" and str(png) in run["full"]["files"]
+    md = run["out"].read_text()
+    section = md.split("## DRIFT vs online GRPO", 1)[1].split("\n## ", 1)[0]
+    assert "![greedy multi@3 against generated tokens](tiny_world_tokens.png)" in section
+    for arm in ("drift", "drift-ext", "drift-r2"):
+        assert f"- `{arm}`: greedy multi@3" in section and "of online GRPO's generated tokens" in section
+    assert "stopped by token_budget" in section
+    assert "estimated default-size wall time" in md and "min for these 8 arms at the default size" in md
+    assert run["full"]["estimate"].startswith(md.split("estimated default-size wall time: ", 1)[1][:6])
