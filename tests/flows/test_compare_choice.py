@@ -53,18 +53,28 @@ def test_page_json_and_plot_carry_the_optimum(run):
 
 
 def test_no_arm_beats_chance_at_turn_one_on_hidden_items(run):
-    """Turn-1 accuracy on hidden items: 1/4 in expectation for every policy; the Wilson interval of every
-    greedy evaluation's hidden_multi@1 reaches down to 0.25 or below."""
+    """Turn-1 accuracy on hidden items: 1/4 in expectation for every policy. The quick compare scores dozens
+    of evaluations on the same few hidden items, so one evaluation's 95% interval clearing 0.25 is expected by
+    chance now and then (4 of 7 right: p = 0.07 each). Two tests that hold the error rate: every evaluation's
+    one-sided binomial p against 1/4 clears a Bonferroni threshold (0.05 / evaluations), and the share pooled
+    over every evaluation has a Wilson interval reaching down to 0.25 or below."""
+    from scipy.stats import binomtest
+
+    from drift_core.stats import wilson_interval
     from drift_core.store import Workspace
 
     con = Workspace(run["ws"]).connect(read_only=True)
     try:
-        rows = con.execute("select eval_id, value, ci_low, n from eval_metrics where metric = 'hidden_multi@1'"
+        rows = con.execute("select eval_id, successes, n from eval_metrics where metric = 'hidden_multi@1'"
                            ).fetchall()
         optimum = con.execute("select count(*) from eval_metrics where metric = 'optimum@1'").fetchone()[0]
         elim = con.execute("select count(*) from eval_metrics where metric = 'elimination'").fetchone()[0]
     finally:
         con.close()
     assert rows and optimum == len(rows) and elim == len(rows)  # every evaluation of the test split
-    for eval_id, value, ci_low, n in rows:
-        assert n > 0 and ci_low <= 0.25, (eval_id, value, ci_low, n)
+    for eval_id, successes, n in rows:
+        p = binomtest(round(successes), n, 0.25, alternative="greater").pvalue
+        assert n > 0 and p >= 0.05 / len(rows), (eval_id, successes, n, p)
+    hits, total = sum(round(s) for _, s, _ in rows), sum(n for *_, n in rows)
+    low, _ = wilson_interval(hits, total)
+    assert low <= 0.25, (hits, total, low)
