@@ -1,24 +1,25 @@
 """Map one Prefect task per shard on the task runner `runner.kind` picks (docs/scale-out.md).
 
 `local` runs the shard tasks one after the other in this process; `ray` submits them to prefect-ray's
-RayTaskRunner, on the cluster at `runner.address` or on a local one started for the stage and stopped
-after. Placement is all a runner changes (docs/design.md §2: scale-out on existing engines, no
-scheduler of our own): a shard's rows depend on its index alone, and a shard is its own unit of
-resumption, so a killed run, rerun on any runner, produces every key exactly once.
+RayTaskRunner and `dask` to prefect-dask's DaskTaskRunner, on the cluster at `runner.address` or on a local
+one started for the stage and stopped after. Placement is all a runner changes (docs/design.md §2:
+scale-out on existing engines, no scheduler of our own): a shard's rows depend on its index alone, and a
+shard is its own unit of resumption, so a killed run, rerun on any runner, produces every key exactly once.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from drift_core.config.runner import RunnerConfig
 from drift_core.errors import DriftError
 
-# Variables a Ray worker needs to behave as this process does (a worker's environment is the raylet's,
-# on another node that of whoever started it): Prefect's settings, the offline switches, S3 tables' keys.
+# Variables a Ray or Dask worker needs to behave as this process does (a Ray worker's environment is the
+# raylet's, on another node that of whoever started it; a local Dask cluster's workers get them too):
+# Prefect's settings, the offline switches, S3 tables' keys.
 WORKER_ENV = ("PREFECT_API_KEY", "PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_LOGGING_LEVEL",
               "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL",
               "PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "DRIFT_ALLOW_PICKLE", "DRIFT_FAULT_POINT",
@@ -42,12 +43,9 @@ def run_shards(shard_task, params: list[dict[str, Any]], cfg: RunnerConfig | Non
                 on_done(results[i])
         return results
     from prefect.futures import as_completed
-    from prefect_ray.context import remote_options
 
     with task_runner(cfg) as runner:
-        # max_calls=0: Ray retires a GPU task's worker after one call by default (to free its memory); the
-        # worker must live on so its engine serves its next shards (drift_core/engines/pool.py).
-        with remote_options(num_cpus=cfg.cpus_per_shard, num_gpus=gpus, max_calls=0):
+        with placement(cfg, gpus):
             futures = [runner.submit(shard_task, p) for p in params]
         index = {f.task_run_id: i for i, f in enumerate(futures)}
         failed: BaseException | None = None
@@ -64,10 +62,32 @@ def run_shards(shard_task, params: list[dict[str, Any]], cfg: RunnerConfig | Non
     return results
 
 
+def placement(cfg: RunnerConfig, gpus: float) -> AbstractContextManager[Any]:
+    """What each shard task submitted inside asks its runner for."""
+    if cfg.kind == "dask":
+        # Dask counts no CPUs or GPUs of its own: a worker runs as many tasks at once as it has threads (one
+        # on the local cluster), and a GPU is a resource its workers declare (`--resources GPU=N`); only a
+        # cluster at an address has them, so a local cluster places shards by thread alone.
+        if gpus and cfg.address is not None:
+            import dask
+
+            return dask.annotate(resources={"GPU": gpus})
+        return nullcontext()
+    from prefect_ray.context import remote_options
+
+    # max_calls=0: Ray retires a GPU task's worker after one call by default (to free its memory); the
+    # worker must live on so its engine serves its next shards (drift_core/engines/pool.py).
+    return remote_options(num_cpus=cfg.cpus_per_shard, num_gpus=gpus, max_calls=0)
+
+
 @contextmanager
 def task_runner(cfg: RunnerConfig) -> Iterator[Any]:
-    """A started RayTaskRunner whose workers report to this run's Prefect API; a local cluster it started
-    is stopped on the way out, whatever happened."""
+    """A started RayTaskRunner or DaskTaskRunner whose workers report to this run's Prefect API; a local
+    cluster it started is stopped on the way out, whatever happened."""
+    if cfg.kind == "dask":
+        with dask_task_runner(cfg) as runner:
+            yield runner
+        return
     try:
         from prefect_ray.task_runners import RayTaskRunner
     except ImportError as exc:
@@ -81,6 +101,29 @@ def task_runner(cfg: RunnerConfig) -> Iterator[Any]:
         init |= {"num_cpus": cfg.workers, "include_dashboard": False}
     with temporary_settings(updates={PREFECT_API_URL: url}), RayTaskRunner(address=cfg.address,
                                                                            init_kwargs=init) as runner:
+        yield runner
+
+
+@contextmanager
+def dask_task_runner(cfg: RunnerConfig) -> Iterator[Any]:
+    """DaskTaskRunner on the scheduler at `cfg.address`, or on a LocalCluster of `workers` processes of one
+    thread each (one shard at a time per worker, each worker's engine in its own process), no dashboard and
+    no memory limit (Dask would pause or restart a worker holding a model), closed when the stage ends."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise DriftError("runner.kind 'dask' needs prefect-dask: pip install 'drift[dask]'") from exc
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = api_url()
+    if cfg.address is not None:  # its workers' environment is theirs; Prefect's settings travel with each task
+        runner = DaskTaskRunner(address=cfg.address)
+    else:
+        env = {k: os.environ[k] for k in WORKER_ENV if k in os.environ} | {"PREFECT_API_URL": url}
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": cfg.workers, "threads_per_worker": 1,
+                                                "processes": True, "dashboard_address": None,
+                                                "memory_limit": 0, "env": env})
+    with temporary_settings(updates={PREFECT_API_URL: url}), runner:
         yield runner
 
 
@@ -102,7 +145,8 @@ def api_url() -> str:
 
 
 def shard_gpus(cfg: RunnerConfig, engine: str, tensor_parallel_size: int) -> float:
-    """GPUs a shard task asks Ray for: one vLLM engine per GPU (or tensor-parallel group), none for hf."""
+    """GPUs a shard task asks Ray (or a Dask cluster at an address) for: one vLLM engine per GPU (or
+    tensor-parallel group), none for hf."""
     if cfg.gpus_per_shard != "auto":
         return float(cfg.gpus_per_shard)
     if engine == "vllm":

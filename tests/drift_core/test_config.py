@@ -76,6 +76,8 @@ def test_unknown_key_is_named(tmp_path):
 def test_runner_section_picks_the_task_runner():
     cfg = load_config(None, ["runner.kind=ray", "runner.workers=4", "runner.address=ray://head:10001"])
     assert (cfg.runner.kind, cfg.runner.workers, cfg.runner.address) == ("ray", 4, "ray://head:10001")
+    dask = load_config(None, ["runner.kind=dask", "runner.address=tcp://head:8786"]).runner
+    assert (dask.kind, dask.address) == ("dask", "tcp://head:8786")
     assert load_config(None).runner.kind == "local"  # the default: shards in the pipeline's process
     assert "runner" not in cfg.content_dump()  # placement only: no cache key, run id or eval id changes
     with pytest.raises(DriftError, match=r"runner\.kind"):

@@ -19,7 +19,7 @@ EVAL_PROBLEMS, EVAL_PER_SHARD = 6, 2
 
 def run(workspace: str, model: str, prompts: str, kind: str, *, evaluate: bool = True) -> dict:
     """The rollout task's sharded code, then the evaluate task, inside a flow on `kind`'s runner (ray: a local
-    cluster of 2 CPUs, started and stopped by each stage)."""
+    cluster of 2 CPUs; dask: a LocalCluster of 2 one-thread worker processes; started and stopped by each stage)."""
     from prefect import flow
 
     from drift_core.config import EvalConfig, PromptsConfig, ProtocolConfig, RolloutConfig, RunnerConfig

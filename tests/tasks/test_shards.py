@@ -1,10 +1,12 @@
-"""Rollout and evaluation shards on a local Ray cluster: the local runner's rows, and a killed run that resumes.
+"""Rollout and evaluation shards on local Ray and Dask clusters: the local runner's rows, and a killed run that resumes.
 
 One local run in this process (against the session's Prefect server); then `tests/tasks/shard_rollout.py`
 in subprocesses with runner.kind ray (a local cluster of 2 CPU workers started by the run, its daemons
 under a Ray temp dir of this module's own): the first is SIGKILLed with its process group once some
 shards are on disk, the second finishes the run. No process of that Ray may be left running; the
-finaliser kills any that are (by pid) and fails the module's last test.
+finaliser kills any that are (by pid) and fails the module's last test. One more subprocess runs the
+same rollout with runner.kind dask (a LocalCluster of 2 worker processes): the local runner's rows, and
+no Dask worker left once it exits.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray")
-pytest.importorskip("prefect_ray")
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,12 +44,17 @@ def rows(ws: Path, run_id: str) -> dict[str, list[tuple]]:
 
 def ray_processes(tmp: str) -> dict[int, str]:
     """Processes of the Ray whose temp dir is `tmp` (daemons and workers inherit RAY_TMPDIR): pid -> command."""
+    return marked_processes(f"RAY_TMPDIR={tmp}")
+
+
+def marked_processes(var: str) -> dict[int, str]:
+    """Processes whose environment holds `var` ('NAME=value', inherited by their children): pid -> command."""
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if f"RAY_TMPDIR={tmp}".encode() not in (proc / "environ").read_bytes().split(b"\0"):
+            if var.encode() not in (proc / "environ").read_bytes().split(b"\0"):
                 continue
             found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone, or not ours to read
@@ -74,9 +79,30 @@ def ray_tmp():
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_world_dir, prefect_server, tmp_path_factory, ray_tmp):
-    root = tmp_path_factory.mktemp("shards")
-    prompts = tiny_world_dir / "prompts" / "train.jsonl"
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("shards")
+
+
+@pytest.fixture(scope="module")
+def local(tiny_world_dir, prefect_server, root):
+    """The local runner, in this process (a subprocess would pay ~15 s of imports for nothing)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.tasks.shard_rollout import run
+
+    with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
+        return run(str(root / "local"), str(tiny_world_dir), str(prompts_of(tiny_world_dir)), "local")
+
+
+def prompts_of(world: Path) -> Path:
+    return world / "prompts" / "train.jsonl"
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_world_dir, prefect_server, root, local, ray_tmp):
+    pytest.importorskip("ray")
+    pytest.importorskip("prefect_ray")
+    prompts = prompts_of(tiny_world_dir)
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_TMPDIR": ray_tmp, "RAY_DEDUP_LOGS": "0"}
     env.pop("PREFECT_API_URL", None)
 
@@ -85,14 +111,6 @@ def runs(tiny_world_dir, prefect_server, tmp_path_factory, ray_tmp):
                 str(root / f"{name}.json")]
         return subprocess.Popen(args, cwd=REPO, env=env | extra, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)  # its own group: the kill takes Ray's too
-
-    # The local runner, in this process (a subprocess would pay ~15 s of imports for nothing).
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from tests.tasks.shard_rollout import run
-
-    with temporary_settings({PREFECT_API_URL: prefect_server.url + "/api"}):
-        local = run(str(root / "local"), str(tiny_world_dir), str(prompts), "local")
 
     # A Ray run (ephemeral Prefect API in its workspace) killed once some, not all, of its shards are on disk.
     killed = start("killed", {})
@@ -122,6 +140,47 @@ def test_ray_rollout_has_the_local_runners_rows(runs):
     # Every key exactly once, with the same sampled text (temperature 1): a shard's seed is its index's.
     assert ray == local
     assert runs["again"]["run_id"] == runs["local"]["run_id"]
+
+
+@pytest.fixture(scope="module")
+def dask_run(tiny_world_dir, prefect_server, root, local):
+    """The same rollout on runner.kind dask (a LocalCluster of 2 worker processes, 1 thread each, started and
+    closed by each stage), in a subprocess whose processes, workers included, carry a marker variable."""
+    pytest.importorskip("prefect_dask")
+    mark = f"DRIFT_TEST_DASK={root}"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DRIFT_TEST_DASK": str(root),
+           "PREFECT_API_URL": prefect_server.url + "/api"}
+    args = [sys.executable, str(SCRIPT), str(root / "dask"), str(tiny_world_dir), str(prompts_of(tiny_world_dir)),
+            "dask", str(root / "dask.json")]
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    time.sleep(1)
+    left = marked_processes(mark)
+    for pid in left:  # only what this run started, by pid
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-4000:]
+    return {"out": json.loads((root / "dask.json").read_text()), "left": left}
+
+
+def test_dask_rollout_has_the_local_runners_rows(dask_run, local, root):
+    run_id = local["run_id"]
+    assert dask_run["out"]["run_id"] == run_id
+    dask = rows(root / "dask", run_id)
+    assert len(dask["trajectories"]) == SHARDS * 2 and dask == rows(root / "local", run_id)
+    assert dask_run["out"]["eval"]["per_problem"] == local["eval"]["per_problem"]
+    r2 = dask_run["out"]["round2"]
+    assert rows(root / "dask", r2["run_id"]) == rows(root / "local", local["round2"]["run_id"])
+    # Shards ran in the cluster's worker processes (at most 2), each on the one engine its first shard built.
+    reports = dask_run["out"]["shards"]
+    assert {r["engine_loads"] for r in reports} == {1} and len({r["pid"] for r in reports}) <= 2
+    assert dask_run["left"] == {}, f"Dask processes left after the run: {dask_run['left']}"
 
 
 def test_ray_evaluation_has_the_local_runners_result(runs):
