@@ -17,6 +17,7 @@ from drift_core.compare.arms import arms_help
 from drift_core.config.base import format_validation_error
 from drift_core.config.compare import (
     ANSWER_COMPARE,
+    ANSWER_PIPELINE,
     DEFAULT_PIPELINE,
     QUICK_COMPARE,
     QUICK_PIPELINE,
@@ -66,6 +67,7 @@ def world_items(world: str | None, set_: list[str] | None, quick: bool = False, 
         output = entry.compare_output or output
     if answer:
         items += ANSWER_COMPARE + ["compare.label=answer, quick size" if quick else "compare.label=answer"]
+        items += [] if quick else ANSWER_PIPELINE  # --quick keeps its own tiny online batch
         output = answer_output(output)
     if not quick and (answer or (world is not None and WORLDS.get(world).compare_output)):
         items.append(f"compare.output={output}")

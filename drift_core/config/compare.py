@@ -170,6 +170,11 @@ QUICK_COMPARE = [f"compare.arms=[{','.join(QUICK_ARMS)}]", "compare.seeds=[0,1]"
 # comparison's default seeds (3) and learning-rate grid; the page goes beside the world's table as <stem>_answer.md.
 ANSWER_ARMS = ["reference", "gold-sft", "uniform", "rft", "drift", "drift-ext", "drift-r2", "drift-r3", "online-grpo"]
 ANSWER_COMPARE = [f"compare.arms=[{','.join(ANSWER_ARMS)}]"]
+# The online arm's batch at the answer's default size (not --quick): 16 prompts x 8 trajectories per step. A speed
+# setting, not a tuned one: on this machine at one torch thread, 128 trajectories per step generated ~570 tokens/s
+# against ~460 at 64 and ~290 at 16 (TRL's default shape), so 5x one DRIFT round's tokens fits the 60-minute
+# budget (docs/design.md §10, "The answer"). The group stays 8 = rollout.n, as the offline arms sample.
+ANSWER_PIPELINE = ["grpo.per_device_train_batch_size=128"]
 
 
 def answer_output(output: str) -> str:

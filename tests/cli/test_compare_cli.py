@@ -55,11 +55,13 @@ def test_answer_preset_runs_every_arm_and_writes_beside_the_world_table():
     assert {"drift-r2", "drift-r3", "online-grpo", "gold-sft"} <= set(cmp.arms)
     assert cmp.output == "benchmarks/results/tiny_world_choice_answer.md" and cmp.label == "answer"
     assert (cmp.seeds, cmp.lr_grid, cmp.online_token_multiple) == ([0, 1, 2], CompareConfig().lr_grid, 5.0)
+    assert (cfg.grpo.trajectories_per_step, cfg.grpo.prompts_per_step) == (128, 16)  # the online arm's batch
     _, cmp = _configs("compare", CompareConfig, None, world_items("arithmetic", None, answer=True), None, False,
                       QUICK_COMPARE)
     assert cmp.output == "benchmarks/results/tiny_world_answer.md"
-    _, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, quick=True, answer=True), None,
-                      True, QUICK_COMPARE)
+    cfg, cmp = _configs("compare", CompareConfig, None, world_items("choice", None, quick=True, answer=True), None,
+                        True, QUICK_COMPARE)
+    assert cfg.grpo.trajectories_per_step == 4  # quick keeps its tiny online batch
     assert cmp.arms == ANSWER_ARMS and cmp.seeds == [0, 1] and cmp.max_steps == 2  # quick sizes, every arm
     assert "results" in cmp.output and not cmp.output.startswith("benchmarks")  # quick stays in its workspace
 
