@@ -1,4 +1,5 @@
-"""Extension points as registries: the one list of interchangeable parts of a kind (engines, verifiers).
+"""Extension points as registries: the one list of interchangeable parts of a kind (engines, verifiers,
+tiny worlds, weighting schemes, compare arms; docs/design.md §3.1).
 
 A part is an entry with a `name` and a one-line `help`; everything that names parts (a config field's
 allowed values and help, its validation error, a CLI option's help) is read from the registry, so adding
@@ -31,11 +32,20 @@ class Registry(Generic[E]):
         self.special = dict(special or {})
         self._entries: dict[str, E] = {}
 
-    def register(self, entry: E) -> E:
-        """Add `entry`; returns it (so a module can keep it as a constant). A taken name is an error."""
+    def register(self, entry: E, *, after: str | None = None) -> E:
+        """Add `entry`, last in registration order or right after the entry called `after`; returns it (so
+        a module can keep it as a constant). A taken name, or an `after` that is not an entry, is an error."""
         if entry.name in self._entries or entry.name in self.special:
             raise DriftError(f"{self.kind} '{entry.name}' is already registered")
-        self._entries[entry.name] = entry
+        if after is None:
+            self._entries[entry.name] = entry
+            return entry
+        if after not in self._entries:
+            raise DriftError(f"{self.kind} '{after}' (register '{entry.name}' after it) is not registered")
+        items = list(self._entries.items())
+        at = [name for name, _ in items].index(after) + 1
+        items.insert(at, (entry.name, entry))
+        self._entries = dict(items)
         return entry
 
     def unregister(self, name: str) -> None:
@@ -57,9 +67,9 @@ class Registry(Generic[E]):
         """Special names first, then the entries in registration order."""
         return [*self.special, *self._entries]
 
-    def choices(self) -> str:
-        """'a | b | c': the names, for a CLI option's help."""
-        return " | ".join(self.names())
+    def choices(self, sep: str = " | ") -> str:
+        """'a | b | c': the names, for a CLI option's help (`sep` ', ': for an error's text)."""
+        return sep.join(self.names())
 
     def describe(self) -> str:
         """"'a' = help of a; 'b' = help of b" for a config field's description."""

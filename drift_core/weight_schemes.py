@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from drift_core.errors import DriftError
+from drift_core.extensions import Registry
 
 # A name is a CLI value, a key column value and a file name under sql/schemes/.
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -48,51 +49,51 @@ class Scheme:
         return load_sql(f"schemes/{self.name}")
 
 
-_REGISTRY: dict[str, Scheme] = {}
+# The shared registry kind (docs/design.md §3.1); the functions below keep this module's own error texts and types.
+SCHEMES: Registry[Scheme] = Registry("scheme")
 
 
 def register(scheme: Scheme) -> Scheme:
     """Add a scheme (a name may be registered once); returns it."""
     if not _NAME.match(scheme.name):
         raise ValueError(f"scheme name {scheme.name!r}: lower-case letters, digits and '-', starting with a letter")
-    if scheme.name in _REGISTRY:
+    if scheme.name in SCHEMES:
         raise ValueError(f"scheme {scheme.name!r} is registered already")
-    _REGISTRY[scheme.name] = scheme
-    return scheme
+    return SCHEMES.register(scheme)
 
 
 def unregister(name: str) -> None:
     """Remove a scheme (for tests and plugins that registered one)."""
     get(name)
-    del _REGISTRY[name]
+    SCHEMES.unregister(name)
 
 
 def names() -> tuple[str, ...]:
     """The registered schemes' names, in registration order (the stock ones first)."""
-    return tuple(_REGISTRY)
+    return tuple(SCHEMES.names())
 
 
 def get(name: str) -> Scheme:
     """The scheme called `name`; DriftError (a ValueError, so pydantic reports it too) if none is."""
     try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
+        return SCHEMES.get(name)
+    except (DriftError, TypeError):  # TypeError: an unhashable name
         raise DriftError(f"unknown scheme {name!r} (choose {choices()})") from None
 
 
 def choices(sep: str = ", ") -> str:
     """The names, joined: 'drift, uniform, rft, drift-ext' (sep ' | ': the CLI's help)."""
-    return sep.join(_REGISTRY)
+    return SCHEMES.choices(sep)
 
 
 def using(option: str) -> str:
     """The schemes an option applies to, for help texts: using('uses_weight_cap') -> 'drift-ext'."""
-    return " / ".join(s.name for s in _REGISTRY.values() if getattr(s, option))
+    return " / ".join(s.name for s in SCHEMES if getattr(s, option))
 
 
 def describe() -> str:
     """Every scheme with its help text: the help of WeightsConfig.scheme and of the CLI's --scheme."""
-    return "; ".join(f"{s.name}: {s.help}" for s in _REGISTRY.values())
+    return "; ".join(f"{s.name}: {s.help}" for s in SCHEMES)
 
 
 def json_schema(schema: dict) -> None:

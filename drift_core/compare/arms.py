@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drift_core.config.weights import WeightsConfig
+from drift_core.extensions import Registry
 
 if TYPE_CHECKING:
     from drift_core.config.compare import CompareConfig
@@ -79,53 +80,47 @@ class ArmEntry:
         return Arm(self.name, self.data, self.method, weights, self.about.format(cfg=cfg), self.reading, self.rounds)
 
 
-_REGISTRY: dict[str, ArmEntry] = {}  # in table order
+ARMS: Registry[ArmEntry] = Registry("arm")  # in table order; the shared registry kind (docs/design.md §3.1)
 
 
 def register(entry: ArmEntry, *, after: str | None = None) -> ArmEntry:
     """Add an arm, last in table order or right after arm `after`."""
-    if entry.name in _REGISTRY:
-        raise ValueError(f"arm {entry.name!r} is already registered")
-    if after is not None and after not in _REGISTRY:
-        raise ValueError(f"arm {after!r} (register {entry.name!r} after it) is not registered")
-    items = list(_REGISTRY.items())
-    at = len(items) if after is None else [name for name, _ in items].index(after) + 1
-    items.insert(at, (entry.name, entry))
-    _REGISTRY.clear()
-    _REGISTRY.update(items)
-    return entry
+    return ARMS.register(entry, after=after)
 
 
 def unregister(name: str) -> None:
-    del _REGISTRY[name]
+    """Remove arm `name` (a KeyError if there is none)."""
+    if name not in ARMS:
+        raise KeyError(name)
+    ARMS.unregister(name)
 
 
 def registered() -> list[ArmEntry]:
     """Every arm, in table order."""
-    return list(_REGISTRY.values())
+    return list(ARMS)
 
 
 def arm_names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
+    return tuple(ARMS.names())
 
 
 def default_arm_names() -> list[str]:
     """compare.arms' default: every arm flagged `default`, in table order."""
-    return [e.name for e in _REGISTRY.values() if e.default]
+    return [e.name for e in ARMS if e.default]
 
 
 def reading_arm_names() -> tuple[str, ...]:
-    return tuple(e.name for e in _REGISTRY.values() if e.reading)
+    return tuple(e.name for e in ARMS if e.reading)
 
 
 def arms_help() -> str:
     """'name (help); ...' of every arm, for CompareConfig's field help and `drift compare --help`."""
-    return "; ".join(f"{e.name} ({e.help})" for e in _REGISTRY.values())
+    return "; ".join(f"{e.name} ({e.help})" for e in ARMS)
 
 
 def arms(cfg: CompareConfig) -> list[Arm]:
     """The configured arms in the config's (= the table's) order."""
-    return [_REGISTRY[name].resolve(cfg) for name in cfg.arms]
+    return [ARMS.get(name).resolve(cfg) for name in cfg.arms]
 
 
 # -- the stock arms (docs/compare.md, "The arms") -----------------------------------------------------------
