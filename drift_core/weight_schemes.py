@@ -8,7 +8,7 @@ ignores) and sql/weight_rows.sql, into which the chosen scheme's expression is c
 scheme: its expression file sql/schemes/<name>.sql and one `register(Scheme(...))` below.
 
 No duckdb import here: WeightsConfig imports this module, and configs load where DuckDB does not
-(benchmarks/gpu_check.py's fallback); the SQL file is read on first use.
+(benchmarks/gpu_check/fallback.py); the SQL file is read on first use.
 """
 
 from __future__ import annotations
