@@ -23,7 +23,7 @@ from drift_core.compare.runtime import run_tokens, set_threads
 from drift_core.compare.selection import Selection, choose
 from drift_core.compare.summary import aggregate
 from drift_core.config import PipelineConfig, load_config
-from drift_core.config.compare import DEFAULT_PIPELINE, CompareConfig
+from drift_core.config.compare import ANSWER_PIPELINE, DEFAULT_PIPELINE, CompareConfig
 from drift_core.errors import DriftError
 from drift_core.store import Workspace
 from flows.setup import flow_setup
@@ -131,7 +131,10 @@ def default_size_estimate(cfg: PipelineConfig, compare: CompareConfig, records: 
     measured = sizes_of(cfg, compare, train_prompts=count(train_prompts), validation_problems=count(validation),
                         test_problems=count(test_prompts), world_size=os.environ.get(SIZE_ENV, "default"))
     world = TinyWorldConfig.for_size("default", task=task)
-    target_cfg = load_config(None, [*DEFAULT_PIPELINE, f"tiny_world.task={task}"])
+    # With the online arm, the default size is `--answer`'s, whose online batch is its preset's (ANSWER_PIPELINE):
+    # without it the target's shape differs from a default-size answer run's own.
+    online = [*ANSWER_PIPELINE] if ONLINE_GRPO in compare.arms else []
+    target_cfg = load_config(None, [*DEFAULT_PIPELINE, *online, f"tiny_world.task={task}"])
     target = CompareConfig(arms=compare.arms)
     at = sizes_of(target_cfg, target, train_prompts=world.train_count, validation_problems=world.validation_count,
                   test_problems=world.test_count, world_size="default")
