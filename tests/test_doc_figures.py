@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 # The page of the 2026-11-26 comparison (one learning rate for every arm), kept for docs/compare.md's findings.
 OLD = "tiny_world_2026-11-26"
+# The pages of `drift compare --world W --answer` (DRIFT and its rounds against online GRPO).
+ANSWER, CHOICE_ANSWER = "tiny_world_answer.md", "tiny_world_choice_answer.md"
 README = REPO / "README.md"
 DOC_FILES = [README, *sorted((REPO / "docs").glob("*.md"))]
 
@@ -115,7 +117,9 @@ def test_readme_result_table_matches_the_page_json():
 
 # Three-decimal figures in these sections must appear on the results pages they discuss.
 QUOTING_SECTIONS = [
-    (README, "## Result on the tiny world", ["tiny_world.md", "tiny_world_choice.md"]),
+    (README, "## Result on the tiny world", ["tiny_world.md", "tiny_world_choice.md", ANSWER, CHOICE_ANSWER]),
+    (REPO / "docs" / "compare.md", "## Findings: DRIFT vs online GRPO (2026-12-08; "
+     f"`benchmarks/results/{ANSWER}`, `{CHOICE_ANSWER}`)", [ANSWER, CHOICE_ANSWER]),
     (REPO / "docs" / "compare.md", f"## Findings on the tiny world (2026-11-26; `benchmarks/results/{OLD}.md`)",
      [f"{OLD}.md", "tiny_world_lr2e-5.md", "tiny_world_sweep.md"]),
 ]
@@ -244,3 +248,38 @@ def test_readme_choice_tables_are_the_pages():
     for heading in ("## Greedy decoding (the paper's evaluation)", "## Sampled at T=1 (one trajectory per problem)"):
         table = page.split(heading + "\n\n", 1)[1].split("\n\n", 1)[0]
         assert table in ours, f"README.md's choice-world section lacks the {heading!r} table of tiny_world_choice.md"
+
+
+ANSWER_TABLES = [("arithmetic", ANSWER), ("choice", CHOICE_ANSWER)]
+VERDICTS = {"reaches online GRPO's multi@5 within noise": "within noise",
+            "is above online GRPO's multi@5 beyond noise": "above, beyond noise",
+            "does not reach online GRPO's multi@5 within noise": "below, beyond noise"}
+
+
+@pytest.mark.parametrize(("world", "page"), ANSWER_TABLES)
+def test_readme_answer_tables_are_the_pages(world, page):
+    """Each row of the README's DRIFT-vs-online table: multi@1 and multi@5 from the page's greedy table, generated
+    tokens from its Cost table, seconds and the verdict from its computed DRIFT vs online GRPO section."""
+    path = RESULTS / page
+    where = f"README.md, DRIFT vs online GRPO ({world})"
+    ours = table_with(section(README, "### DRIFT vs online GRPO (the answer)"), world, where)
+    greedy = {r[0]: r for r in table_with(section(path, "## Greedy decoding (the paper's evaluation)"), "arm", page)}
+    cost = {r[0]: r for r in table_with(section(path, "## Cost"), "arm", page)}
+    head = greedy["arm"]
+    computed = section(path, "## DRIFT vs online GRPO (computed, not written by hand)")
+    for row in ours[1:]:
+        arm = row[0]
+        assert row[1] == greedy[arm][head.index("multi@1")], f"{where}, {arm} multi@1 {row[1]} != {page}"
+        assert row[2] == greedy[arm][head.index("multi@5")], f"{where}, {arm} multi@5 {row[2]} != {page}"
+        assert row[3] == cost[arm][1].split(" ±")[0], f"{where}, {arm} generated tokens {row[3]} != {page}'s Cost"
+        if arm == "online-grpo":
+            m = re.search(r"wall seconds of generation and training \([\d,]+ vs ([\d,]+) s\)", computed)
+            assert m and row[4] == m[1], f"{where}, online-grpo seconds {row[4]} != {page}'s {m and m[1]}"
+            continue
+        line = re.search(rf"^- `{re.escape(arm)}`: .*$", computed, re.M)
+        assert line, f"{page}: no computed line for {arm}"
+        m = re.search(r"\(([\d,]+) vs [\d,]+ s\)", line[0])
+        assert m and row[4] == m[1], f"{where}, {arm} seconds {row[4]} != {page}'s {m and m[1]}"
+        verdict = next(v for k, v in VERDICTS.items() if k in line[0])
+        assert row[5].startswith(verdict.split(",")[0]), (
+            f"{where}, {arm}: {row[5]!r}, but {page} says {verdict!r}")
