@@ -2,12 +2,13 @@
 world's answer comparison must fit 60 minutes on the 2-core machine).
 
 A comparison's work is counted in units whose cost per unit does not depend on how many there are: reference
-rollout trajectories, weighted-SFT optimizer steps, tokens the online arm generates (its sampling and its
-training both grow with them), evaluated problems, checkpoint problems, and arm runs (each one's fixed cost:
-Prefect, MLflow, loading a model). `rates` divides a run's measured seconds by its units, the fixed cost per
-arm run being what the measured units leave of its wall time, so `seconds(units(its sizes), rates)` is its own
-wall time again; `seconds(units(other sizes), rates)` is the estimate. It is as good as the shapes match: the
-rates of a run with another model, turn length or batch size do not carry over (`Sizes.shape`).
+rollout trajectories, later rounds' rollout trajectories (sampled from trained models, which stop at turn 1 more
+often, so charged at their own measured rate), weighted-SFT optimizer steps, tokens the online arm generates (its
+sampling and its training both grow with them), evaluated problems, checkpoint problems, and arm runs (each one's
+fixed cost: Prefect, MLflow, loading a model). `rates` divides a run's measured seconds by its units, the fixed
+cost per arm run being what the measured units leave of its wall time, so `seconds(units(its sizes), rates)` is
+its own wall time again; `seconds(units(other sizes), rates)` is the estimate. It is as good as the shapes match:
+the rates of a run with another model, turn length or batch size do not carry over (`Sizes.shape`).
 
 Counted as the flow caches: an arm's seed-`select_seed` run at the chosen rate is its selection run; the rounds
 arms share their earlier rounds with each other and with `drift` (the same rate assumed: a lower bound where
@@ -56,6 +57,7 @@ class Sizes:
 @dataclass(frozen=True)
 class Rates:
     rollout_trajectory: float = 0.0  # seconds per reference rollout trajectory
+    round_trajectory: float | None = None  # seconds per later round's rollout trajectory (None: rollout_trajectory)
     tokens_per_trajectory: float = 0.0  # generated tokens per rollout trajectory
     sft_step: float = 0.0  # seconds per weighted-SFT optimizer step
     online_token: float = 0.0  # seconds (sampling + training) per token the online arm generates
@@ -76,7 +78,8 @@ def units(sizes: Sizes) -> dict[str, float]:
     """The work of a comparison of `sizes`, unit by unit (module docstring)."""
     rollout = sizes.train_prompts * sizes.n
     out = {"rollout_trajectories": float(rollout if any(a.trains and not a.online for a in sizes.arms) else 0),
-           "sft_steps": 0.0, "online_tokens": 0.0, "eval_problems": 0.0, "checkpoint_problems": 0.0, "arm_runs": 0.0}
+           "round_trajectories": 0.0, "sft_steps": 0.0, "online_tokens": 0.0, "eval_problems": 0.0,
+           "checkpoint_problems": 0.0, "arm_runs": 0.0}
     offline = [a for a in sizes.arms if a.trains and not a.online]
     chain = max((a.rounds for a in offline if a.rounds > 1), default=1)  # drift -> drift-r2 -> drift-r3
     for a in offline:
@@ -86,7 +89,7 @@ def units(sizes: Sizes) -> dict[str, float]:
         rounds_runs = runs(sizes, sizes.lr_grid)
         first = 0 if any(a.name == "drift" for a in offline) else 1
         out["sft_steps"] += rounds_runs * sizes.max_steps * (chain - 1 + first)
-        out["rollout_trajectories"] += rounds_runs * (chain - 1) * rollout
+        out["round_trajectories"] += rounds_runs * (chain - 1) * rollout
     for a in sizes.arms:
         grid = sizes.online_lr_grid if a.online else sizes.lr_grid
         selected = grid if a.trains and grid > 1 else 0
@@ -103,7 +106,9 @@ def units(sizes: Sizes) -> dict[str, float]:
 
 def seconds(u: dict[str, float], rates: Rates) -> float:
     """Wall seconds of units `u` at `rates`."""
-    return (u["rollout_trajectories"] * rates.rollout_trajectory + u["sft_steps"] * rates.sft_step
+    per_round = rates.rollout_trajectory if rates.round_trajectory is None else rates.round_trajectory
+    return (u["rollout_trajectories"] * rates.rollout_trajectory + u["round_trajectories"] * per_round
+            + u["sft_steps"] * rates.sft_step
             + u["online_tokens"] * rates.tokens_per_trajectory * rates.online_token
             + u["eval_problems"] * rates.eval_problem + u["checkpoint_problems"] * rates.checkpoint_problem
             + u["arm_runs"] * rates.arm_run)
@@ -125,8 +130,12 @@ def rates(records: list[dict], sizes: Sizes, wall_seconds: float) -> Rates:
     ckpt = [(r["online"].get("checkpoint_seconds") or 0.0)
             / (len(r["online"]["checkpoints"]) * sizes.checkpoint_prompts)
             for r in online if (r.get("online") or {}).get("checkpoints")]
+    # A rounds arm's generation seconds: the shared rollout's plus each later round's own (drift_core/compare/cost.py).
+    later = [(r["generation_seconds"] - shared["generation_seconds"]) / ((by[r["arm"]].rounds - 1) * rollout)
+             for r in offline if shared and rollout and by[r["arm"]].rounds > 1 and r.get("generation_seconds")]
     out = Rates(
         rollout_trajectory=(shared["generation_seconds"] / rollout) if shared and rollout else 0.0,
+        round_trajectory=_mean(later) if later else None,
         tokens_per_trajectory=(shared["rollout_tokens"] / rollout) if shared and rollout else 0.0,
         sft_step=_mean([r["train_seconds"] / (sizes.max_steps * rounds[r["arm"]]) for r in plain
                         if r.get("train_seconds")]),

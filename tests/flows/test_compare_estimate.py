@@ -21,9 +21,8 @@ PAGES = [("tiny_world_answer", "arithmetic"), ("tiny_world_choice_answer", "choi
 @pytest.mark.parametrize(("page", "task"), PAGES)
 def test_a_default_size_answer_run_is_its_own_target_shape(page, task):
     """The answer run at the default size is what the estimate's target describes: same shapes (its online batch
-    included), so the estimate is no 'rough figure', and it gives about the run's own wall time back: exactly
-    only where the counted units' seconds stay under the wall time (the fixed cost per arm run is what they leave,
-    never below 0; the arithmetic run's counted seconds exceed its wall time by ~4%)."""
+    included), so the estimate is no 'rough figure', and it gives the run's own wall time back (to the printed
+    0.1 min: each unit charged at its measured rate, later rounds' rollouts at theirs)."""
     data = json.loads((RESULTS / f"{page}.json").read_text())
     cfg = load_config(None, [*DEFAULT_PIPELINE, *ANSWER_PIPELINE, f"tiny_world.task={task}"])
     compare = CompareConfig(arms=ANSWER_ARMS)
@@ -31,4 +30,4 @@ def test_a_default_size_answer_run_is_its_own_target_shape(page, task):
     counts = [SimpleNamespace(metrics={"prompts": n}) for n in (600, 300, 500)]
     text = default_size_estimate(cfg, compare, data["records"], minutes * 60, *counts)
     assert "at the same shapes" in text and "rough figure" not in text, text
-    assert abs(float(text.split(" min")[0]) - minutes) <= 0.05 * minutes, (text, minutes)
+    assert abs(float(text.split(" min")[0]) - minutes) <= 0.1 + 1e-9, (text, minutes)

@@ -41,7 +41,7 @@ def test_units_of_the_rounds_chain_and_the_online_arm():
     r = runs(sizes(), 2)  # 3
     # drift trains r x 4 steps; the chain adds rounds 2 and 3 (drift's round 1 is the drift arm's)
     assert u["sft_steps"] == r * 4 + r * 4 * 2
-    assert u["rollout_trajectories"] == 20 + r * 2 * 20
+    assert u["rollout_trajectories"] == 20 and u["round_trajectories"] == r * 2 * 20
     assert u["online_tokens"] == r * 5.0 * 20  # trajectories' worth; x tokens per trajectory in seconds()
     assert u["checkpoint_problems"] == r * 4 * 6
 
@@ -53,6 +53,24 @@ def test_rates_give_back_the_measured_wall_time():
     assert r.sft_step == pytest.approx(8.0 / 4) and r.online_token == pytest.approx(40.0 / 2000)
     assert r.eval_problem == pytest.approx(0.25) and r.checkpoint_problem == pytest.approx(4.0 / 24)
     assert r.arm_run > 0 and seconds(units(s), r) == pytest.approx(600.0)
+
+
+def test_later_rounds_rollouts_are_charged_at_their_own_rate():
+    """A rounds arm's generation seconds = the shared rollout's + each later round's; rounds sampled from trained
+    models run at their own speed, so they are charged at it, and the run's own wall time still comes back."""
+    s = sizes()
+    recs = records() + [
+        {"arm": "drift-r2", "seed": seed, "generation_seconds": 10.0 + 4.0, "rollout_tokens": 700,
+         "train_seconds": 16.0, "eval_seconds": 2.0, "test_problems": 8} for seed in (0, 1)] + [
+        {"arm": "drift-r3", "seed": seed, "generation_seconds": 10.0 + 4.0 + 6.0, "rollout_tokens": 900,
+         "train_seconds": 24.0, "eval_seconds": 2.0, "test_problems": 8} for seed in (0, 1)]
+    r = rates(recs, s, wall_seconds=600.0)
+    assert r.rollout_trajectory == pytest.approx(10.0 / 20)
+    assert r.round_trajectory == pytest.approx((4.0 / 20 + 10.0 / 40) / 2)  # r2: 4 s for 1 round; r3: 10 s for 2
+    assert seconds(units(s), r) == pytest.approx(600.0)
+    same = replace(r, round_trajectory=None)  # without rounds records: the reference rollout's rate
+    assert seconds(units(s), same) - seconds(units(s), r) == pytest.approx(
+        units(s)["round_trajectories"] * (r.rollout_trajectory - r.round_trajectory))
 
 
 def test_a_larger_comparison_costs_more_in_proportion():
