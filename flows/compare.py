@@ -133,7 +133,7 @@ def default_size_estimate(cfg: PipelineConfig, compare: CompareConfig, records: 
     world = TinyWorldConfig.for_size("default", task=task)
     # With the online arm, the default size is `--answer`'s, whose online batch is its preset's (ANSWER_PIPELINE):
     # without it the target's shape differs from a default-size answer run's own.
-    online = [*ANSWER_PIPELINE] if ONLINE_GRPO in compare.arms else []
+    online = ANSWER_PIPELINE if any(a.method == ONLINE_GRPO for a in arms(compare)) else []
     target_cfg = load_config(None, [*DEFAULT_PIPELINE, *online, f"tiny_world.task={task}"])
     target = CompareConfig(arms=compare.arms)
     at = sizes_of(target_cfg, target, train_prompts=world.train_count, validation_problems=world.validation_count,
